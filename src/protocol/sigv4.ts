@@ -1,0 +1,198 @@
+// SigV4: reads the credential scope of a request (header or presigned query) and verifies its signature.
+import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { ServiceError } from './errors.ts';
+
+export interface Credential {
+  accessKeyId: string;
+  date: string; // yyyymmdd
+  region: string;
+  service: string;
+}
+
+export interface SignedRequest {
+  method: string;
+  rawPath: string;
+  rawQuery: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+interface Authorization {
+  credential: Credential;
+  signedHeaders: string[];
+  signature: string;
+  amzDate: string;
+  presigned?: { expiresSeconds: number };
+}
+
+const ALGORITHM = 'AWS4-HMAC-SHA256';
+export const MAX_SKEW_MS = 15 * 60 * 1000;
+const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
+
+const refuse = (code: string, message: string) => new ServiceError(code, message);
+
+function header(headers: SignedRequest['headers'], name: string): string | undefined {
+  const v = headers[name];
+  return Array.isArray(v) ? v.join(',') : v;
+}
+
+function parseCredential(text: string): Credential | undefined {
+  const parts = text.split('/');
+  if (parts.length !== 5 || parts[4] !== 'aws4_request') return undefined;
+  const [accessKeyId, date, region, service] = parts;
+  return { accessKeyId, date, region, service };
+}
+
+/** Reads the signature parts; undefined when the request is not signed at all. */
+function readAuthorization(req: SignedRequest): Authorization | undefined {
+  const auth = header(req.headers, 'authorization');
+  if (auth !== undefined) {
+    if (!auth.startsWith(`${ALGORITHM} `)) throw refuse('IncompleteSignatureException', `Authorization header requires the ${ALGORITHM} algorithm`);
+    const fields = new Map<string, string>();
+    for (const part of auth.slice(ALGORITHM.length + 1).split(',')) {
+      const eq = part.indexOf('=');
+      if (eq > 0) fields.set(part.slice(0, eq).trim(), part.slice(eq + 1).trim());
+    }
+    const credential = parseCredential(fields.get('Credential') ?? '');
+    const signedHeaders = fields.get('SignedHeaders');
+    const signature = fields.get('Signature');
+    const amzDate = header(req.headers, 'x-amz-date') ?? '';
+    if (!credential || !signedHeaders || !signature) {
+      throw refuse('IncompleteSignatureException', 'Authorization header requires Credential, SignedHeaders and Signature parameters');
+    }
+    return { credential, signedHeaders: signedHeaders.split(';'), signature, amzDate };
+  }
+  const query = new URLSearchParams(req.rawQuery);
+  if (!query.has('X-Amz-Credential')) return undefined;
+  const credential = parseCredential(query.get('X-Amz-Credential') ?? '');
+  if (!credential || query.get('X-Amz-Algorithm') !== ALGORITHM || !query.get('X-Amz-Signature') || !query.get('X-Amz-SignedHeaders')) {
+    throw refuse('IncompleteSignatureException', 'Presigned URL requires X-Amz-Algorithm, X-Amz-Credential, X-Amz-SignedHeaders and X-Amz-Signature');
+  }
+  return {
+    credential,
+    signedHeaders: query.get('X-Amz-SignedHeaders')!.split(';'),
+    signature: query.get('X-Amz-Signature')!,
+    amzDate: query.get('X-Amz-Date') ?? '',
+    presigned: { expiresSeconds: Number(query.get('X-Amz-Expires') ?? '604800') },
+  };
+}
+
+/** The credential scope of the request, without checking the signature (what `--auth off` trusts). */
+export function readCredential(req: SignedRequest): Credential | undefined {
+  return readAuthorization(req)?.credential;
+}
+
+export function parseAmzDate(text: string): number | undefined {
+  const m = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(text);
+  return m ? Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) : undefined;
+}
+
+/** RFC 3986 encoding as SigV4 wants it. */
+export function uriEscape(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+function canonicalPath(rawPath: string, service: string): string {
+  if (service === 's3') return rawPath || '/';
+  // Other services sign the normalized, once-more-escaped path.
+  const segments: string[] = [];
+  for (const segment of rawPath.split('/')) {
+    if (segment === '' || segment === '.') continue;
+    if (segment === '..') segments.pop();
+    else segments.push(segment);
+  }
+  const path = `/${segments.join('/')}${segments.length > 0 && rawPath.endsWith('/') ? '/' : ''}`;
+  return uriEscape(path).replace(/%2F/g, '/');
+}
+
+function canonicalQuery(rawQuery: string): string {
+  const pairs: [string, string][] = [];
+  for (const part of rawQuery.split('&')) {
+    if (!part) continue;
+    const eq = part.indexOf('=');
+    const key = decodeQueryPart(eq < 0 ? part : part.slice(0, eq));
+    if (key === 'X-Amz-Signature') continue;
+    pairs.push([uriEscape(key), uriEscape(decodeQueryPart(eq < 0 ? '' : part.slice(eq + 1)))]);
+  }
+  pairs.sort(([a, av], [b, bv]) => (a < b ? -1 : a > b ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join('&');
+}
+
+function decodeQueryPart(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+const signingKeys = new Map<string, Buffer>();
+
+function signingKey(secret: string, c: Credential): Buffer {
+  const cacheKey = `${secret}\n${c.date}\n${c.region}\n${c.service}`;
+  let key = signingKeys.get(cacheKey);
+  if (!key) {
+    const hmac = (k: string | Buffer, data: string) => createHmac('sha256', k).update(data).digest();
+    key = hmac(hmac(hmac(hmac(`AWS4${secret}`, c.date), c.region), c.service), 'aws4_request');
+    if (signingKeys.size > 1000) signingKeys.clear();
+    signingKeys.set(cacheKey, key);
+  }
+  return key;
+}
+
+/**
+ * Verifies the request's signature against the secret of its access key. Throws AWS's refusal
+ * (MissingAuthenticationToken, UnrecognizedClient, InvalidSignature) when it does not hold.
+ */
+export function verifySignature(req: SignedRequest, secretFor: (accessKeyId: string) => string | undefined, now: number): Credential {
+  const auth = readAuthorization(req);
+  if (!auth) throw refuse('MissingAuthenticationTokenException', 'Missing Authentication Token');
+  const { credential, signedHeaders, signature, amzDate } = auth;
+  const secret = secretFor(credential.accessKeyId);
+  if (secret === undefined) throw refuse('UnrecognizedClientException', 'The security token included in the request is invalid.');
+  const signedAt = parseAmzDate(amzDate);
+  if (signedAt === undefined) throw refuse('IncompleteSignatureException', 'X-Amz-Date must be a date of the form yyyyMMddTHHmmssZ');
+  if (auth.presigned) {
+    if (now > signedAt + auth.presigned.expiresSeconds * 1000) throw refuse('InvalidSignatureException', `Signature expired: the URL signed at ${amzDate} was valid for ${auth.presigned.expiresSeconds} seconds`);
+    if (signedAt - now > MAX_SKEW_MS) throw refuse('InvalidSignatureException', `Signature not yet current: ${amzDate} is more than 15 minutes ahead`);
+  } else if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
+    throw refuse('InvalidSignatureException', `Signature expired: ${amzDate} is more than 15 minutes away from the server time`);
+  }
+  if (!signedHeaders.includes('host')) throw refuse('InvalidSignatureException', "The 'host' header must be signed");
+
+  const payloadHash = payloadHashOf(req, Boolean(auth.presigned));
+  const canonicalHeaders = signedHeaders
+    .map((name) => `${name}:${(header(req.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
+    .join('');
+  const canonicalRequest = [
+    req.method,
+    canonicalPath(req.rawPath, credential.service),
+    canonicalQuery(req.rawQuery),
+    canonicalHeaders,
+    signedHeaders.join(';'),
+    payloadHash,
+  ].join('\n');
+  const scope = `${credential.date}/${credential.region}/${credential.service}/aws4_request`;
+  const stringToSign = [ALGORITHM, amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
+  const expected = createHmac('sha256', signingKey(secret, credential)).update(stringToSign).digest();
+  const given = Buffer.from(signature, 'hex');
+  if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+    throw refuse(
+      'InvalidSignatureException',
+      'The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method.',
+    );
+  }
+  return credential;
+}
+
+/** The payload hash that was signed; a declared hash must match the body actually received. */
+function payloadHashOf(req: SignedRequest, presigned: boolean): string {
+  const declared = header(req.headers, 'x-amz-content-sha256');
+  if (presigned && declared === undefined) return 'UNSIGNED-PAYLOAD';
+  if (declared === 'UNSIGNED-PAYLOAD' || declared?.startsWith('STREAMING-')) return declared;
+  const actual = req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
+  if (declared !== undefined && declared !== actual) {
+    throw refuse('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.');
+  }
+  return actual;
+}

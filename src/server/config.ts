@@ -1,0 +1,93 @@
+// Flotilla's settings: defaults, and the checks that refuse an unsafe or impossible setup before it starts.
+import { join, resolve } from 'node:path';
+
+export interface FlotillaOptions {
+  host?: string;
+  port?: number;
+  mqttPort?: number;
+  dataDir?: string;
+  /** `sqlite:<file>` or `postgres://…`; default `sqlite:<dataDir>/flotilla.db` */
+  database?: string;
+  broker?: string;
+  blob?: string;
+  account?: string;
+  region?: string;
+  /** Unset means `off` on a loopback address; any other address needs it said explicitly. */
+  auth?: 'off' | 'sigv4';
+  /** `ACCESS_KEY_ID:SECRET[,…]`, the keys `--auth sigv4` accepts. */
+  credentials?: string;
+  /** Allow POST /_flotilla/reset; default only with the embedded SQLite store. */
+  allowReset?: boolean;
+  logLevel?: string;
+}
+
+export interface FlotillaConfig {
+  host: string;
+  port: number;
+  mqttPort: number;
+  dataDir: string;
+  database: string;
+  account: string;
+  region: string;
+  auth: 'off' | 'sigv4';
+  credentials: Map<string, string>;
+  allowReset: boolean;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|localhost|::1|\[::1\])$/;
+
+export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = resolve(options.dataDir ?? '.flotilla');
+  const database = options.database ?? `sqlite:${join(dataDir, 'flotilla.db')}`;
+  if (!database.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(database)) {
+    throw new ConfigError(`--database must be sqlite:<file> or postgres://…, not ${database}`);
+  }
+  for (const [flag, value] of [['--broker', options.broker], ['--blob', options.blob]] as const) {
+    if (value !== undefined && value !== 'embedded') {
+      throw new ConfigError(`${flag} ${value}: only the embedded default is available in this version of Flotilla`);
+    }
+  }
+  const account = options.account ?? '000000000000';
+  if (!/^\d{12}$/.test(account)) throw new ConfigError(`--account must be 12 digits, not ${account}`);
+  const credentials = parseCredentials(options.credentials ?? '');
+  if (options.auth === undefined && !LOOPBACK.test(host)) {
+    throw new ConfigError(
+      `Refusing to listen on ${host} without authentication. Pass --auth sigv4 with --credentials KEY:SECRET, or --auth off to accept unsigned requests from the network.`,
+    );
+  }
+  const auth = options.auth ?? 'off';
+  if (auth !== 'off' && auth !== 'sigv4') throw new ConfigError(`--auth must be off or sigv4, not ${auth}`);
+  if (auth === 'sigv4' && credentials.size === 0) throw new ConfigError('--auth sigv4 needs at least one key: --credentials ACCESS_KEY_ID:SECRET');
+  return {
+    host,
+    port: checkPort('--port', options.port ?? 4580),
+    mqttPort: checkPort('--mqtt-port', options.mqttPort ?? 1883),
+    dataDir,
+    database,
+    account,
+    region: options.region ?? 'us-east-1',
+    auth,
+    credentials,
+    allowReset: options.allowReset ?? database.startsWith('sqlite:'),
+    logLevel: options.logLevel ?? 'info',
+  };
+}
+
+function checkPort(flag: string, port: number): number {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`${flag} must be a port number from 0 to 65535, not ${port}`);
+  return port;
+}
+
+function parseCredentials(text: string): Map<string, string> {
+  const keys = new Map<string, string>();
+  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+    const colon = pair.indexOf(':');
+    if (colon <= 0 || colon === pair.length - 1) throw new ConfigError(`--credentials takes ACCESS_KEY_ID:SECRET pairs separated by commas`);
+    keys.set(pair.slice(0, colon), pair.slice(colon + 1));
+  }
+  return keys;
+}

@@ -1,0 +1,92 @@
+// Process wiring: store, HTTP listener, admin endpoints. `startFlotilla` is also the in-process API for test suites.
+import Fastify from 'fastify';
+import { pino, type Logger } from 'pino';
+import { handlers } from '../services/index.ts';
+import { idempotency } from '../store/idempotency.ts';
+import { Store } from '../store/store.ts';
+import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
+import { resolveConfig, type FlotillaConfig, type FlotillaOptions } from './config.ts';
+
+export interface Flotilla {
+  /** Base URL of the AWS APIs, for `endpoint` in the AWS SDKs. */
+  endpoint: string;
+  /** MQTT URL, or undefined while no broker runs. */
+  mqttUrl?: string;
+  config: FlotillaConfig;
+  /** Drains in-flight requests, then closes the store. */
+  stop(): Promise<void>;
+}
+
+/** Body size the API accepts; the largest modelled document (a job document) is 32 KB. */
+const BODY_LIMIT = 8 * 1024 * 1024;
+
+export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger): Promise<Flotilla> {
+  const config = resolveConfig(options);
+  const logger = log ?? pino({ level: config.logLevel });
+  const store = await Store.open(config.database);
+  const server = { apiUrl: '' };
+  const api = new Api({ store, auth: { mode: config.auth, credentials: config.credentials }, account: config.account, region: config.region, server, handlers, log: logger });
+
+  const app = buildHttp(api, store, config, logger);
+  try {
+    await app.listen({ host: config.host, port: config.port });
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const hostForUrl = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
+  server.apiUrl = `http://${hostForUrl}:${port}`;
+
+  const prune = setInterval(() => {
+    idempotency.pruneBefore(store.db, Date.now() - IDEMPOTENCY_WINDOW_MS).catch((err) => logger.warn({ err }, 'pruning client tokens failed'));
+  }, 60 * 60 * 1000);
+  prune.unref();
+
+  let stopping: Promise<void> | undefined;
+  return {
+    endpoint: server.apiUrl,
+    config,
+    stop() {
+      stopping ??= (async () => {
+        clearInterval(prune);
+        await app.close();
+        await store.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logger) {
+  // Fastify's own logger stays off: requests are not logged one by one, errors are logged below.
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
+  // Every body reaches the API as raw bytes: SigV4 hashes them and the model decides how to read them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+
+  app.get('/_flotilla/health', async () => ({ status: 'ok', store: store.dialect }));
+  app.post('/_flotilla/reset', async (_req, reply) => {
+    if (!config.allowReset) {
+      return reply.code(403).send({ message: 'Reset is allowed only with the embedded SQLite store, or with --allow-reset' });
+    }
+    await store.reset();
+    return { status: 'reset' };
+  });
+
+  app.all('*', async (req, reply) => {
+    const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const res = await api.handle({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body });
+    return reply.code(res.status).headers(res.headers).send(res.body);
+  });
+
+  // Errors raised by the HTTP layer itself (oversized or malformed bodies) still answer in AWS's shape.
+  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
+    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+    if (status === 500) logger.error({ err }, 'request failed');
+    const type = status === 413 ? 'RequestEntityTooLargeException' : status === 500 ? 'InternalFailureException' : 'SerializationException';
+    return reply.code(status).header('x-amzn-errortype', type).send({ message: status === 500 ? 'An internal error occurred' : err.message });
+  });
+  return app;
+}

@@ -1,0 +1,74 @@
+// Opens the store (SQLite file or PostgreSQL), runs migrations, and runs units of work in one transaction.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SelectQueryBuilder } from 'kysely';
+import pg from 'pg';
+import { migrations, type Dialect } from './migrations.ts';
+import type { Database, Db } from './schema.ts';
+
+export class Store {
+  private constructor(
+    readonly db: Db,
+    readonly dialect: Dialect,
+  ) {}
+
+  /** `sqlite:<file>` or `postgres://…`. */
+  static async open(url: string): Promise<Store> {
+    const store = url.startsWith('postgres://') || url.startsWith('postgresql://') ? Store.postgres(url) : Store.sqlite(url);
+    await store.migrate();
+    return store;
+  }
+
+  private static sqlite(url: string): Store {
+    const file = url.replace(/^sqlite:/, '');
+    if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+    const database = new BetterSqlite3(file);
+    database.pragma('journal_mode = WAL');
+    database.pragma('synchronous = FULL'); // an acknowledged write survives power loss
+    database.pragma('busy_timeout = 5000');
+    return new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
+  }
+
+  private static postgres(url: string): Store {
+    // int8 holds epoch milliseconds and counts: well inside Number's exact range.
+    const types = { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) };
+    const pool = new pg.Pool({ connectionString: url, types, max: 10 });
+    return new Store(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+  }
+
+  private async migrate(): Promise<void> {
+    const provider = { getMigrations: async () => migrations(this.dialect) };
+    const { error } = await new Migrator({ db: this.db, provider }).migrateToLatest();
+    if (error) throw error;
+  }
+
+  /** Runs `work` in one transaction: all of it commits, or none of it. */
+  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    return this.db.transaction().execute(work);
+  }
+
+  /** Locks the selected rows until the transaction ends (PostgreSQL; SQLite has a single writer already). */
+  forUpdate<QB extends SelectQueryBuilder<Database, any, any>>(query: QB): QB {
+    return this.dialect === 'postgres' ? (query.forUpdate() as QB) : query;
+  }
+
+  /** Wipes every row of every table (the admin reset). */
+  async reset(): Promise<void> {
+    await this.transaction(async (tx) => {
+      for (const table of ['packages', 'package_versions', 'tags', 'package_config', 'idempotency'] as const) {
+        await tx.deleteFrom(table).execute();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.db.destroy();
+  }
+}
+
+/** True when the error is a primary-key or unique violation, on either database. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string };
+  return e?.code === '23505' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY' || e?.code === 'SQLITE_CONSTRAINT_UNIQUE';
+}
