@@ -1,5 +1,5 @@
 // Process wiring: store, HTTP listener, admin endpoints. `startFlotilla` is also the in-process API for test suites.
-import Fastify from 'fastify';
+import Fastify, { type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import { handlers } from '../services/index.ts';
 import { idempotency } from '../store/idempotency.ts';
@@ -61,7 +61,12 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
 
 function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logger) {
   // Fastify's own logger stays off: requests are not logged one by one, errors are logged below.
-  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT, return503OnClosing: true });
+  const app = Fastify({
+    logger: false,
+    bodyLimit: BODY_LIMIT,
+    return503OnClosing: true,
+    frameworkErrors: (err, _req, reply) => sendHttpError(err, reply, logger),
+  });
   // Every body reaches the API as raw bytes: SigV4 hashes them and the model decides how to read them.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
@@ -81,12 +86,18 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     return reply.code(res.status).headers(res.headers).send(res.body);
   });
 
-  // Errors raised by the HTTP layer itself (oversized or malformed bodies) still answer in AWS's shape.
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    if (status === 500) logger.error({ err }, 'request failed');
-    const type = status === 413 ? 'RequestEntityTooLargeException' : status === 500 ? 'InternalFailureException' : 'SerializationException';
-    return reply.code(status).header('x-amzn-errortype', type).send({ message: status === 500 ? 'An internal error occurred' : err.message });
-  });
+  app.setErrorHandler((err, _req, reply) => sendHttpError(err, reply, logger));
   return app;
+}
+
+/** Errors raised by the HTTP layer itself (bad URLs, oversized or malformed bodies) still answer in AWS's shape. */
+function sendHttpError(err: { statusCode?: number; message: string }, reply: FastifyReply, logger: Logger) {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
+  if (status === 500) logger.error({ err }, 'request failed');
+  const type = status === 413 ? 'RequestEntityTooLargeException' : status === 500 ? 'InternalFailureException' : 'SerializationException';
+  return reply
+    .code(status)
+    .header('content-type', 'application/json')
+    .header('x-amzn-errortype', type)
+    .send(JSON.stringify({ message: status === 500 ? 'An internal error occurred' : err.message }));
 }

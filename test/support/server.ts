@@ -1,0 +1,75 @@
+// Starts a real Flotilla on port 0 for a test file, on SQLite in a temp dir or, when FLOTILLA_TEST_POSTGRES_URL
+// is set, on a fresh PostgreSQL database of its own.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { IoTClient } from '@aws-sdk/client-iot';
+import pg from 'pg';
+import { startFlotilla, type Flotilla, type FlotillaOptions } from '../../src/index.ts';
+
+export const POSTGRES_URL = process.env.FLOTILLA_TEST_POSTGRES_URL;
+
+export interface TestServer {
+  flotilla: Flotilla;
+  endpoint: string;
+  dataDir: string;
+  database: string;
+  /** An IoT client signed with the given access key (a 12-digit key selects that account). */
+  iot(options?: { accessKeyId?: string; secretAccessKey?: string; region?: string }): IoTClient;
+  stop(): Promise<void>;
+}
+
+/** A database for one test server: a new PostgreSQL database, or a SQLite file in `dataDir`. */
+export async function createTestDatabase(dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
+  if (!POSTGRES_URL) return { url: `sqlite:${join(dataDir, 'flotilla.db')}`, drop: async () => {} };
+  const name = `flotilla_test_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: POSTGRES_URL });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const url = new URL(POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      const client = new pg.Client({ connectionString: POSTGRES_URL });
+      await client.connect();
+      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await client.end();
+    },
+  };
+}
+
+export async function startTestServer(options: FlotillaOptions = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-test-'));
+  const database = await createTestDatabase(dataDir);
+  const flotilla = await startFlotilla({ port: 0, dataDir, database: database.url, logLevel: 'error', ...options });
+  const clients: IoTClient[] = [];
+  return {
+    flotilla,
+    endpoint: flotilla.endpoint,
+    dataDir,
+    database: database.url,
+    iot({ accessKeyId = 'AKIDTEST', secretAccessKey = 'secret', region = 'us-east-1' } = {}) {
+      const client = new IoTClient({ endpoint: flotilla.endpoint, region, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+      clients.push(client);
+      return client;
+    },
+    async stop() {
+      for (const client of clients) client.destroy();
+      await flotilla.stop();
+      await database.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Runs `fn` and returns the AWS error it throws (fails when it does not throw). */
+export async function awsError(fn: () => Promise<unknown>): Promise<{ name: string; message: string; status: number; body: any }> {
+  try {
+    await fn();
+  } catch (err: any) {
+    return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode, body: err };
+  }
+  throw new Error('expected the call to fail with an AWS error, but it succeeded');
+}
