@@ -86,7 +86,7 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     return reply.code(res.status).headers(res.headers).send(res.body);
   });
 
-  app.setErrorHandler((err, _req, reply) => sendHttpError(err, reply, logger));
+  app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => sendHttpError(err, reply, logger));
   return app;
 }
 
