@@ -133,9 +133,8 @@ function fromJson(model: ServiceModel, shape: Shape, value: unknown, path: strin
     case 'map': {
       if (typeof value !== 'object' || Array.isArray(value)) throw wrong('a map');
       const valueShape = model.shapes[shape.value!];
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of Object.entries(value)) out[k] = fromJson(model, valueShape, v, `${path}.${k}`) ?? null;
-      return out;
+      // fromEntries defines own properties: an assignment would drop a "__proto__" key (a valid tag key).
+      return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fromJson(model, valueShape, v, `${path}.${k}`) ?? null]));
     }
     case 'string':
       if (typeof value !== 'string') throw wrong('a string');

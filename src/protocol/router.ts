@@ -61,7 +61,8 @@ function walk(node: Node, segments: string[], i: number, method: string, labels:
   const literal = node.literals.get(segment);
   const viaLiteral = literal && walk(literal, segments, i + 1, method, labels);
   if (viaLiteral) return viaLiteral;
-  if (node.label && segment !== '') {
+  // An empty segment still binds a label, so the member's own length rule answers `PUT /packages/`.
+  if (node.label) {
     const viaLabel = walk(node.label.node, segments, i + 1, method, { ...labels, [node.label.name]: segment });
     if (viaLabel) return viaLabel;
   }

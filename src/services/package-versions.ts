@@ -88,7 +88,8 @@ export const packageVersionHandlers = {
     const row = await versions.get(ctx.db, ctx.scope, packageName, versionName);
     if (!row) throw notFound(`Package version ${packageName}/${versionName} does not exist`);
     const status = row.status as VersionStatus;
-    requireValid(checkEditable(status, input), conflict);
+    // Every ConflictException of this operation names the version, as the lifecycle ones do.
+    requireValid(checkEditable(status, input), (reason) => conflict(reason, versionName));
     requireValid(checkAttributesSize(input.attributes), validation);
     const patch: Partial<PackageVersionRow> = { updated_at: ctx.now.getTime() };
     if (input.description !== undefined) patch.description = input.description;
