@@ -11,6 +11,9 @@ const port = (value: string) => {
   return n;
 };
 
+// Commander turns a boolean flag on whenever its variable is set, even to "false": read the value instead.
+const envFlag = (name: string) => !/^(|0|false|no|off)$/i.test(process.env[name]?.trim() ?? '');
+
 program
   .command('serve')
   .description('run the server')
@@ -21,14 +24,16 @@ program
   .addOption(new Option('--database <url>', 'sqlite:<file> or postgres://… (default sqlite:<data-dir>/flotilla.db)').env('FLOTILLA_DATABASE'))
   .addOption(new Option('--broker <url>', 'embedded, or mqtt://… of an external broker').env('FLOTILLA_BROKER').default('embedded'))
   .addOption(new Option('--blob <url>', 'embedded, or the URL of an external S3 endpoint').env('FLOTILLA_BLOB').default('embedded'))
+  .addOption(new Option('--max-object-size <bytes>', 'largest single PutObject of the embedded S3 endpoint (default 5 GiB)').env('FLOTILLA_MAX_OBJECT_SIZE').argParser(Number))
   .addOption(new Option('--account <id>', 'account of requests whose access key is not a 12-digit account id').env('FLOTILLA_ACCOUNT').default('000000000000'))
   .addOption(new Option('--region <region>', 'region of requests that carry none').env('FLOTILLA_REGION').default('us-east-1'))
   .addOption(new Option('--auth <mode>', 'off: accept any signature; sigv4: verify signatures').choices(['off', 'sigv4']).env('FLOTILLA_AUTH'))
   .addOption(new Option('--credentials <pairs>', 'ACCESS_KEY_ID:SECRET[,…] accepted by --auth sigv4').env('FLOTILLA_CREDENTIALS'))
   .addOption(new Option('--allow-reset', 'allow POST /_flotilla/reset with PostgreSQL too').env('FLOTILLA_ALLOW_RESET'))
   .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug').env('FLOTILLA_LOG_LEVEL').default('info'))
-  .action(async (opts) => {
-    const options: FlotillaOptions = { ...opts, allowReset: opts.allowReset ? true : undefined };
+  .action(async (opts, command: Command) => {
+    const allowReset = command.getOptionValueSource('allowReset') === 'env' ? envFlag('FLOTILLA_ALLOW_RESET') : opts.allowReset;
+    const options: FlotillaOptions = { ...opts, allowReset: allowReset ? true : undefined };
     const flotilla = await startFlotilla(options);
     const mqtt = flotilla.mqttUrl ?? 'off';
     process.stdout.write(`flotilla ready api=${flotilla.endpoint} mqtt=${mqtt}\n`);

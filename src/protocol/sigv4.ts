@@ -15,6 +15,8 @@ export interface SignedRequest {
   rawQuery: string;
   headers: Record<string, string | string[] | undefined>;
   body: Buffer;
+  /** The body is streamed after verification (S3 uploads): a declared x-amz-content-sha256 is signed as is, and the caller checks it against the bytes. */
+  streamed?: boolean;
 }
 
 interface Authorization {
@@ -27,6 +29,8 @@ interface Authorization {
 
 const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const MAX_SKEW_MS = 15 * 60 * 1000;
+/** The longest life SigV4 allows a presigned URL: 7 days. */
+export const MAX_PRESIGNED_SECONDS = 7 * 24 * 60 * 60;
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 
 const refuse = (code: string, message: string) => new ServiceError(code, message);
@@ -68,12 +72,17 @@ function readAuthorization(req: SignedRequest): Authorization | undefined {
   if (!credential || query.get('X-Amz-Algorithm') !== ALGORITHM || !query.get('X-Amz-Signature') || !query.get('X-Amz-SignedHeaders')) {
     throw refuse('IncompleteSignatureException', 'Presigned URL requires X-Amz-Algorithm, X-Amz-Credential, X-Amz-SignedHeaders and X-Amz-Signature');
   }
+  // A URL must say how long it lives, at most 7 days: an unparsable value would otherwise never expire.
+  const expires = query.get('X-Amz-Expires') ?? '';
+  if (!/^\d+$/.test(expires) || Number(expires) < 1 || Number(expires) > MAX_PRESIGNED_SECONDS) {
+    throw refuse('IncompleteSignatureException', `X-Amz-Expires must be a number of seconds from 1 to ${MAX_PRESIGNED_SECONDS}`);
+  }
   return {
     credential,
     signedHeaders: query.get('X-Amz-SignedHeaders')!.split(';'),
     signature: query.get('X-Amz-Signature')!,
     amzDate: query.get('X-Amz-Date') ?? '',
-    presigned: { expiresSeconds: Number(query.get('X-Amz-Expires') ?? '604800') },
+    presigned: { expiresSeconds: Number(expires) },
   };
 }
 
@@ -160,7 +169,7 @@ export function verifySignature(req: SignedRequest, secretFor: (accessKeyId: str
   }
   if (!signedHeaders.includes('host')) throw refuse('InvalidSignatureException', "The 'host' header must be signed");
 
-  const payloadHash = payloadHashOf(req, Boolean(auth.presigned));
+  const payloadHash = payloadHashOf(req, Boolean(auth.presigned) && credential.service === 's3');
   const canonicalHeaders = signedHeaders
     .map((name) => `${name}:${(header(req.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
     .join('');
@@ -185,11 +194,16 @@ export function verifySignature(req: SignedRequest, secretFor: (accessKeyId: str
   return credential;
 }
 
-/** The payload hash that was signed; a declared hash must match the body actually received. */
-function payloadHashOf(req: SignedRequest, presigned: boolean): string {
+/**
+ * The payload hash that was signed; a declared hash must match the body actually received. Only S3's presigned
+ * URLs leave the payload unsigned; other services' presigned URLs (IoT's MQTT-over-WebSocket, for one) sign the
+ * body's hash, the empty string's for a GET, as the SDK signers do.
+ */
+function payloadHashOf(req: SignedRequest, presignedS3: boolean): string {
   const declared = header(req.headers, 'x-amz-content-sha256');
-  if (presigned && declared === undefined) return 'UNSIGNED-PAYLOAD';
+  if (presignedS3 && declared === undefined) return 'UNSIGNED-PAYLOAD';
   if (declared === 'UNSIGNED-PAYLOAD' || declared?.startsWith('STREAMING-')) return declared;
+  if (req.streamed && declared !== undefined) return declared;
   const actual = req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
   if (declared !== undefined && declared !== actual) {
     throw refuse('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.');

@@ -9,14 +9,17 @@ export interface FlotillaOptions {
   /** `sqlite:<file>` or `postgres://…`; default `sqlite:<dataDir>/flotilla.db` */
   database?: string;
   broker?: string;
+  /** `embedded` (default: the S3-compatible endpoint on the API port) or the http(s) URL of an external S3. */
   blob?: string;
+  /** Largest single PutObject the embedded endpoint accepts, in bytes; default 5 GiB as S3. */
+  maxObjectSize?: number;
   account?: string;
   region?: string;
   /** Unset means `off` on a loopback address; any other address needs it said explicitly. */
   auth?: 'off' | 'sigv4';
   /** `ACCESS_KEY_ID:SECRET[,…]`, the keys `--auth sigv4` accepts. */
   credentials?: string;
-  /** Allow POST /_flotilla/reset; default only with the embedded SQLite store. */
+  /** Allow POST /_flotilla/reset (unauthenticated); default only with the embedded SQLite store and auth off. */
   allowReset?: boolean;
   logLevel?: string;
 }
@@ -27,6 +30,8 @@ export interface FlotillaConfig {
   mqttPort: number;
   dataDir: string;
   database: string;
+  blob: string;
+  maxObjectSize: number;
   account: string;
   region: string;
   auth: 'off' | 'sigv4';
@@ -46,11 +51,12 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
   if (!database.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(database)) {
     throw new ConfigError(`--database must be sqlite:<file> or postgres://…, not ${database}`);
   }
-  for (const [flag, value] of [['--broker', options.broker], ['--blob', options.blob]] as const) {
-    if (value !== undefined && value !== 'embedded') {
-      throw new ConfigError(`${flag} ${value}: only the embedded default is available in this version of Flotilla`);
-    }
+  if (options.broker !== undefined && options.broker !== 'embedded') {
+    throw new ConfigError(`--broker ${options.broker}: only the embedded default is available in this version of Flotilla`);
   }
+  const blob = checkBlob(options.blob ?? 'embedded');
+  const maxObjectSize = options.maxObjectSize ?? 5 * 1024 ** 3;
+  if (!Number.isSafeInteger(maxObjectSize) || maxObjectSize < 0) throw new ConfigError(`--max-object-size must be a number of bytes, not ${maxObjectSize}`);
   const account = options.account ?? '000000000000';
   if (!/^\d{12}$/.test(account)) throw new ConfigError(`--account must be 12 digits, not ${account}`);
   const credentials = parseCredentials(options.credentials ?? '');
@@ -68,13 +74,28 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
     mqttPort: checkPort('--mqtt-port', options.mqttPort ?? 1883),
     dataDir,
     database,
+    blob,
+    maxObjectSize,
     account,
     region: options.region ?? 'us-east-1',
     auth,
     credentials,
-    allowReset: options.allowReset ?? database.startsWith('sqlite:'),
+    // The reset endpoint is unauthenticated: with signatures required it must be asked for explicitly.
+    allowReset: options.allowReset ?? (database.startsWith('sqlite:') && auth === 'off'),
     logLevel: options.logLevel ?? 'info',
   };
+}
+
+function checkBlob(value: string): string {
+  if (value === 'embedded') return value;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`--blob must be embedded or the http(s) URL of an S3 endpoint, not ${value}`);
+  return value;
 }
 
 function checkPort(flag: string, port: number): number {

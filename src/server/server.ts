@@ -4,7 +4,10 @@ import { pino, type Logger } from 'pino';
 import { handlers } from '../services/index.ts';
 import { idempotency } from '../store/idempotency.ts';
 import { Store } from '../store/store.ts';
+import { openBlob, type BlobSetup, type BlobStore } from '../blob/blob.ts';
+import { isS3Request } from '../blob/s3-endpoint.ts';
 import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
+import { readBufferedBody } from './raw-body.ts';
 import { resolveConfig, type FlotillaConfig, type FlotillaOptions } from './config.ts';
 
 export interface Flotilla {
@@ -13,6 +16,8 @@ export interface Flotilla {
   /** MQTT URL, or undefined while no broker runs. */
   mqttUrl?: string;
   config: FlotillaConfig;
+  /** Object storage: the embedded S3 endpoint's store, or the external S3 of `--blob`. */
+  blob: BlobStore;
   /** Drains in-flight requests, then closes the store. */
   stop(): Promise<void>;
 }
@@ -24,13 +29,22 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   const config = resolveConfig(options);
   const logger = log ?? pino({ level: config.logLevel });
   const store = await Store.open(config.database);
-  const server = { apiUrl: '' };
+  const server: { apiUrl: string; blob?: BlobStore } = { apiUrl: '' };
+  let blob: BlobSetup;
+  try {
+    blob = await openBlob(config, store, server, logger);
+  } catch (err) {
+    await store.close();
+    throw err;
+  }
+  server.blob = blob.blob;
   const api = new Api({ store, auth: { mode: config.auth, credentials: config.credentials }, account: config.account, region: config.region, server, handlers, log: logger });
 
-  const app = buildHttp(api, store, config, logger);
+  const app = buildHttp(api, store, config, logger, blob);
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
+    await blob.close();
     await store.close();
     throw err;
   }
@@ -48,10 +62,12 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   return {
     endpoint: server.apiUrl,
     config,
+    blob: blob.blob,
     stop() {
       stopping ??= (async () => {
         clearInterval(prune);
         await app.close();
+        await blob.close();
         await store.close();
       })();
       return stopping;
@@ -59,7 +75,9 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   };
 }
 
-function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logger) {
+function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logger, blob: BlobSetup) {
+  const s3 = blob.endpoint;
+  const isS3 = (headers: Record<string, string | string[] | undefined>, url: string | undefined) => s3 !== undefined && isS3Request(headers, url ?? '/');
   // Fastify's own logger stays off: requests are not logged one by one, errors are logged below.
   const app = Fastify({
     logger: false,
@@ -69,18 +87,27 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
   });
   // Every body reaches the API as raw bytes: SigV4 hashes them and the model decides how to read them.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  // S3 requests (signed for `s3`) keep the raw stream instead: the embedded endpoint streams objects to disk.
+  app.addContentTypeParser('*', (req, payload, done) => {
+    if (isS3(req.headers, req.raw.url)) return done(null, payload);
+    readBufferedBody(payload, req.headers['content-length'], BODY_LIMIT, done);
+  });
 
   app.get('/_flotilla/health', async () => ({ status: 'ok', store: store.dialect }));
   app.post('/_flotilla/reset', async (_req, reply) => {
     if (!config.allowReset) {
-      return reply.code(403).send({ message: 'Reset is allowed only with the embedded SQLite store, or with --allow-reset' });
+      return reply.code(403).send({ message: 'Reset is allowed only with the embedded SQLite store and --auth off, or with --allow-reset' });
     }
     await store.reset();
+    await blob.reset();
     return { status: 'reset' };
   });
 
   app.all('*', async (req, reply) => {
+    if (s3 && isS3(req.headers, req.raw.url)) {
+      const res = await s3.handle({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body: req.raw });
+      return reply.code(res.status).headers(res.headers).send(res.body);
+    }
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const res = await api.handle({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body });
     return reply.code(res.status).headers(res.headers).send(res.body);

@@ -52,12 +52,179 @@ export interface IdempotencyRow extends Scoped {
   created_at: number;
 }
 
+/** A bucket of the embedded S3 endpoint; scoped by account only, as bucket names are not regional. */
+export interface S3BucketRow {
+  account: string;
+  name: string;
+  region: string;
+  versioning: string | null; // null, 'Enabled' or 'Suspended'
+  created_at: number;
+}
+
+/** One version of an object (or a delete marker) of the embedded S3 endpoint. */
+export interface S3ObjectRow {
+  account: string;
+  bucket: string;
+  object_key: string;
+  version_id: string; // 'null' for unversioned writes
+  is_latest: number;
+  delete_marker: number;
+  size: number;
+  etag: string; // quoted, as S3 sends it
+  content_type: string | null;
+  user_metadata: string | null; // JSON object
+  checksum: string | null; // ALGORITHM:base64
+  storage_id: string | null;
+  created_at: number;
+}
+
+/** A job (IoT Jobs control plane). JSON configs are text; `document` is the resolved form, `document_before` as written. */
+export interface JobRow extends Scoped {
+  job_id: string;
+  arn: string;
+  status: string;
+  target_selection: string;
+  targets: string; // JSON array of target ARNs, as given
+  description: string | null;
+  document: string;
+  document_before: string;
+  document_source: string | null;
+  destinations: string | null; // JSON array, $default resolved
+  destinations_before: string | null; // JSON array, as given
+  document_parameters: string | null; // JSON object
+  presigned_url_config: string | null;
+  rollout_config: string | null;
+  abort_config: string | null;
+  timeout_config: string | null;
+  retry_config: string | null;
+  scheduling_config: string | null;
+  namespace_id: string | null;
+  job_template_arn: string | null;
+  force_canceled: number | null;
+  reason_code: string | null;
+  comment: string | null;
+  created_at: number;
+  updated_at: number;
+  completed_at: number | null;
+}
+
+/** One target of a job (thing or thing group), for ListJobs' thing-group filters. */
+export interface JobTargetRow extends Scoped {
+  job_id: string;
+  target_arn: string;
+  kind: string; // 'thing' | 'thinggroup'
+  name: string;
+  group_id: string | null;
+}
+
+/** One execution of a job on a thing; a retry is a new row with the next execution_number. */
+export interface JobExecutionRow extends Scoped {
+  job_id: string;
+  thing_name: string;
+  execution_number: number;
+  thing_arn: string;
+  status: string;
+  version_number: number;
+  retry_attempt: number;
+  status_details: string | null; // JSON object
+  force_canceled: number | null;
+  queued_at: number;
+  started_at: number | null;
+  last_updated_at: number;
+  in_progress_deadline_at: number | null;
+  step_deadline_at: number | null;
+}
+
+/** A custom job template. */
+export interface JobTemplateRow extends Scoped {
+  template_id: string;
+  arn: string;
+  description: string;
+  document: string | null;
+  document_source: string | null;
+  presigned_url_config: string | null;
+  rollout_config: string | null;
+  abort_config: string | null;
+  timeout_config: string | null;
+  retry_config: string | null;
+  maintenance_windows: string | null;
+  destinations: string | null;
+  created_at: number;
+}
+
+/** A registered thing. `attributes` is a JSON object of strings. */
+export interface ThingRow extends Scoped {
+  name: string;
+  arn: string;
+  thing_id: string;
+  thing_type_name: string | null;
+  attributes: string; // JSON object
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** One attribute of a thing, kept alongside ThingRow.attributes so ListThings can filter in SQL. */
+export interface ThingAttributeRow extends Scoped {
+  thing_name: string;
+  attr_name: string;
+  attr_value: string;
+}
+
+export interface ThingTypeRow extends Scoped {
+  name: string;
+  arn: string;
+  thing_type_id: string;
+  properties: string; // JSON ThingTypeProperties as given
+  deprecated: number;
+  deprecated_at: number | null;
+  created_at: number;
+}
+
+/** A static thing group; `parent_name` is null for a root group. */
+export interface ThingGroupRow extends Scoped {
+  name: string;
+  arn: string;
+  group_id: string;
+  parent_name: string | null;
+  description: string | null;
+  attributes: string; // JSON object
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface ThingGroupMemberRow extends Scoped {
+  group_name: string;
+  thing_name: string;
+  added_at: number;
+}
+
+/** UpdateIndexingConfiguration's stored state, per account and region. */
+export interface IndexingConfigRow extends Scoped {
+  thing_config: string; // JSON ThingIndexingConfiguration
+  group_config: string; // JSON ThingGroupIndexingConfiguration
+  updated_at: number;
+}
+
 export interface Database {
+  s3_buckets: S3BucketRow;
+  s3_objects: S3ObjectRow;
   packages: PackageRow;
   package_versions: PackageVersionRow;
   tags: TagRow;
   package_config: PackageConfigRow;
   idempotency: IdempotencyRow;
+  things: ThingRow;
+  thing_attributes: ThingAttributeRow;
+  thing_types: ThingTypeRow;
+  thing_groups: ThingGroupRow;
+  thing_group_members: ThingGroupMemberRow;
+  indexing_config: IndexingConfigRow;
+  jobs: JobRow;
+  job_targets: JobTargetRow;
+  job_executions: JobExecutionRow;
+  job_templates: JobTemplateRow;
 }
 
 /** The database or a transaction on it: repositories accept either. */

@@ -34,6 +34,8 @@ export class Store {
     // int8 holds epoch milliseconds and counts: well inside Number's exact range.
     const types = { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) };
     const pool = new pg.Pool({ connectionString: url, types, max: 10 });
+    // An idle connection the server drops is replaced on next use; unheard, its error would end the process.
+    pool.on('error', () => {});
     return new Store(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
 
@@ -56,7 +58,7 @@ export class Store {
   /** Wipes every row of every table (the admin reset). */
   async reset(): Promise<void> {
     await this.transaction(async (tx) => {
-      for (const table of ['packages', 'package_versions', 'tags', 'package_config', 'idempotency'] as const) {
+      for (const table of ['packages', 'package_versions', 'tags', 'package_config', 'idempotency', 's3_objects', 's3_buckets', 'things', 'thing_attributes', 'thing_types', 'thing_groups', 'thing_group_members', 'indexing_config', 'jobs', 'job_targets', 'job_executions', 'job_templates'] as const) {
         await tx.deleteFrom(table).execute();
       }
     });

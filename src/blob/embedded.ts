@@ -1,0 +1,53 @@
+// The BlobStore over the embedded endpoint's own store; presigned URLs point at this server's S3 endpoint.
+import type { BlobHead, BlobLocation, BlobScope, BlobSettings, BlobStore } from './blob.ts';
+import type { ObjectStore } from './object-store.ts';
+import { presignUrl } from './presign.ts';
+import type { Db, S3ObjectRow } from '../store/schema.ts';
+
+/** With `--auth off` any signature passes; this key's id is the scope's account, so the URL reads that account. */
+const INTERNAL_SECRET = 'flotilla-internal-presign-key';
+
+export class EmbeddedBlobStore implements BlobStore {
+  readonly kind = 'embedded';
+
+  constructor(
+    private readonly objects: ObjectStore,
+    private readonly settings: Pick<BlobSettings, 'auth' | 'credentials' | 'account'>,
+    private readonly server: { apiUrl: string },
+  ) {}
+
+  private async find(scope: BlobScope, loc: BlobLocation, db?: Db): Promise<S3ObjectRow | undefined> {
+    const row = await this.objects.findObject(scope.account, loc.bucket, loc.key, loc.version, db);
+    return row && !row.delete_marker ? row : undefined;
+  }
+
+  async head(scope: BlobScope, loc: BlobLocation, db?: Db): Promise<BlobHead | undefined> {
+    const row = await this.find(scope, loc, db);
+    if (!row) return undefined;
+    return { size: row.size, etag: row.etag, versionId: versionOf(row), contentType: row.content_type ?? undefined };
+  }
+
+  async get(scope: BlobScope, loc: BlobLocation, db?: Db) {
+    const row = await this.find(scope, loc, db);
+    if (!row) return undefined;
+    const stream = await this.objects.files.openRead(row.storage_id!);
+    if (!stream) return undefined;
+    return { stream, size: row.size, versionId: versionOf(row) };
+  }
+
+  async presignGet(scope: BlobScope, loc: BlobLocation, expiresSec: number): Promise<string> {
+    const { accessKeyId, secretAccessKey } = this.signer(scope);
+    return presignUrl({ endpoint: this.server.apiUrl, method: 'GET', bucket: loc.bucket, key: loc.key, versionId: loc.version, accessKeyId, secretAccessKey, region: scope.region, expiresSeconds: expiresSec });
+  }
+
+  /** The key URLs are signed with: with sigv4, a configured key of the scope's account when there is one, else the first. */
+  private signer(scope: BlobScope): { accessKeyId: string; secretAccessKey: string } {
+    if (this.settings.auth === 'off') return { accessKeyId: scope.account, secretAccessKey: INTERNAL_SECRET };
+    const keys = [...this.settings.credentials];
+    const accountOf = (key: string) => (/^\d{12}$/.test(key) ? key : this.settings.account);
+    const [accessKeyId, secretAccessKey] = keys.find(([key]) => accountOf(key) === scope.account) ?? keys[0];
+    return { accessKeyId, secretAccessKey };
+  }
+}
+
+const versionOf = (row: S3ObjectRow) => (row.version_id === 'null' ? undefined : row.version_id);
