@@ -6,9 +6,15 @@ import { packageConfigHandlers } from './package-config.ts';
 import { packageVersionHandlers } from './package-versions.ts';
 import { packageHandlers } from './packages.ts';
 import { tagHandlers } from './tags.ts';
+import { indexingHandlers } from './indexing.ts';
+import { jobExecutionHandlers } from './job-executions.ts';
+import { jobTemplateHandlers } from './job-templates.ts';
+import { jobHandlers } from './jobs.ts';
+import { thingGroupHandlers } from './thing-groups.ts';
+import { thingHandlers, thingTypeHandlers } from './things.ts';
 
 export const handlers: Record<ServiceName, HandlerMap> = {
-  iot: { ...packageHandlers, ...packageVersionHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers },
+  iot: { ...packageHandlers, ...packageVersionHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
   'iot-jobs-data': {},
   iotdata: {},
 };

@@ -1,0 +1,198 @@
+// Repositories of IoT Jobs: jobs, their targets, job executions and custom job templates.
+import type { Scope } from '../domain/arn.ts';
+import type { Db, JobExecutionRow, JobRow, JobTargetRow, JobTemplateRow } from './schema.ts';
+
+type Patch<T> = Partial<Omit<T, 'account' | 'region'>>;
+
+const scoped = <T extends { where: (...args: any[]) => any }>(q: T, scope: Scope): T =>
+  q.where('account', '=', scope.account).where('region', '=', scope.region);
+
+export interface JobFilter {
+  status?: string;
+  targetSelection?: string;
+  namespaceId?: string;
+  /** Jobs that target this thing group (by name). */
+  groupName?: string;
+  /** Jobs that target the thing group with this id. */
+  groupId?: string;
+}
+
+export const jobs = {
+  get(db: Db, scope: Scope, jobId: string): Promise<JobRow | undefined> {
+    return scoped(db.selectFrom('jobs').selectAll(), scope).where('job_id', '=', jobId).executeTakeFirst();
+  },
+
+  /** Locks the job row for the rest of the transaction (PostgreSQL), serializing changes to the job and its executions. */
+  lock(db: Db, scope: Scope, jobId: string, dialect: 'sqlite' | 'postgres'): Promise<JobRow | undefined> {
+    let query = scoped(db.selectFrom('jobs').selectAll(), scope).where('job_id', '=', jobId);
+    if (dialect === 'postgres') query = query.forUpdate();
+    return query.executeTakeFirst();
+  },
+
+  async insert(db: Db, row: JobRow): Promise<void> {
+    await db.insertInto('jobs').values(row).execute();
+  },
+
+  async update(db: Db, scope: Scope, jobId: string, patch: Patch<JobRow>): Promise<void> {
+    await scoped(db.updateTable('jobs').set(patch), scope).where('job_id', '=', jobId).execute();
+  },
+
+  /** Removes the job with its targets and executions. */
+  async delete(db: Db, scope: Scope, jobId: string): Promise<void> {
+    await scoped(db.deleteFrom('job_executions'), scope).where('job_id', '=', jobId).execute();
+    await scoped(db.deleteFrom('job_targets'), scope).where('job_id', '=', jobId).execute();
+    await scoped(db.deleteFrom('jobs'), scope).where('job_id', '=', jobId).execute();
+  },
+
+  async countInStatus(db: Db, scope: Scope, status: string): Promise<number> {
+    const row = await scoped(db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')), scope).where('status', '=', status).executeTakeFirst();
+    return Number(row?.n ?? 0);
+  },
+
+  list(db: Db, scope: Scope, filter: JobFilter, after: string | undefined, limit: number): Promise<JobRow[]> {
+    let query = scoped(db.selectFrom('jobs').selectAll('jobs'), scope);
+    if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+    if (filter.targetSelection !== undefined) query = query.where('target_selection', '=', filter.targetSelection);
+    if (filter.namespaceId !== undefined) query = query.where('namespace_id', '=', filter.namespaceId);
+    for (const [column, value] of [['name', filter.groupName], ['group_id', filter.groupId]] as const) {
+      if (value === undefined) continue;
+      query = query.where(({ exists, selectFrom }) =>
+        exists(
+          selectFrom('job_targets as t')
+            .select('t.job_id')
+            .whereRef('t.account', '=', 'jobs.account')
+            .whereRef('t.region', '=', 'jobs.region')
+            .whereRef('t.job_id', '=', 'jobs.job_id')
+            .where('t.kind', '=', 'thinggroup')
+            .where(`t.${column}`, '=', value),
+        ),
+      );
+    }
+    if (after !== undefined) query = query.where('job_id', '>', after);
+    return query.orderBy('job_id').limit(limit).execute();
+  },
+};
+
+export const jobTargets = {
+  async insert(db: Db, rows: JobTargetRow[]): Promise<void> {
+    if (rows.length) await db.insertInto('job_targets').values(rows).execute();
+  },
+
+  list(db: Db, scope: Scope, jobId: string): Promise<JobTargetRow[]> {
+    return scoped(db.selectFrom('job_targets').selectAll(), scope).where('job_id', '=', jobId).orderBy('target_arn').execute();
+  },
+};
+
+export interface ExecutionFilter {
+  status?: string;
+  jobId?: string;
+  namespaceId?: string;
+}
+
+export const executions = {
+  async insert(db: Db, rows: JobExecutionRow[]): Promise<void> {
+    // Chunked: one statement per 100 rows stays under every driver's parameter limit.
+    for (let i = 0; i < rows.length; i += 100) await db.insertInto('job_executions').values(rows.slice(i, i + 100)).execute();
+  },
+
+  /** One execution, or the thing's latest for the job when `executionNumber` is undefined. */
+  get(db: Db, scope: Scope, jobId: string, thingName: string, executionNumber?: number): Promise<JobExecutionRow | undefined> {
+    let query = scoped(db.selectFrom('job_executions').selectAll(), scope).where('job_id', '=', jobId).where('thing_name', '=', thingName);
+    if (executionNumber !== undefined) query = query.where('execution_number', '=', executionNumber);
+    return query.orderBy('execution_number', 'desc').limit(1).executeTakeFirst();
+  },
+
+  async update(db: Db, row: Pick<JobExecutionRow, 'account' | 'region' | 'job_id' | 'thing_name' | 'execution_number'>, patch: Patch<JobExecutionRow>): Promise<void> {
+    await scoped(db.updateTable('job_executions').set(patch), row)
+      .where('job_id', '=', row.job_id)
+      .where('thing_name', '=', row.thing_name)
+      .where('execution_number', '=', row.execution_number)
+      .execute();
+  },
+
+  async delete(db: Db, row: Pick<JobExecutionRow, 'account' | 'region' | 'job_id' | 'thing_name' | 'execution_number'>): Promise<void> {
+    await scoped(db.deleteFrom('job_executions'), row)
+      .where('job_id', '=', row.job_id)
+      .where('thing_name', '=', row.thing_name)
+      .where('execution_number', '=', row.execution_number)
+      .execute();
+  },
+
+  /** The latest execution of each thing of the job (the one the counters and cancels look at). */
+  latest(db: Db, scope: Scope, jobId: string, statuses?: string[]): Promise<JobExecutionRow[]> {
+    let query = scoped(db.selectFrom('job_executions as e').selectAll('e'), scope)
+      .where('e.job_id', '=', jobId)
+      .where('e.execution_number', '=', (eb) =>
+        eb
+          .selectFrom('job_executions as e2')
+          .select((eb2) => eb2.fn.max('e2.execution_number').as('m'))
+          .whereRef('e2.account', '=', 'e.account')
+          .whereRef('e2.region', '=', 'e.region')
+          .whereRef('e2.job_id', '=', 'e.job_id')
+          .whereRef('e2.thing_name', '=', 'e.thing_name'),
+      );
+    if (statuses) query = query.where('e.status', 'in', statuses);
+    return query.orderBy('e.thing_name').execute();
+  },
+
+  /** Names of the things that have any execution of the job. */
+  async thingNames(db: Db, scope: Scope, jobId: string): Promise<Set<string>> {
+    const rows = await scoped(db.selectFrom('job_executions').select('thing_name').distinct(), scope).where('job_id', '=', jobId).execute();
+    return new Set(rows.map((r) => r.thing_name));
+  },
+
+  async anyStarted(db: Db, scope: Scope, jobId: string): Promise<boolean> {
+    const row = await scoped(db.selectFrom('job_executions').select('thing_name'), scope).where('job_id', '=', jobId).where('started_at', 'is not', null).limit(1).executeTakeFirst();
+    return row !== undefined;
+  },
+
+  /** Every execution of a job, ordered by thing then execution number; `after` is [thingName, executionNumber]. */
+  listForJob(db: Db, scope: Scope, jobId: string, status: string | undefined, after: [string, number] | undefined, limit: number): Promise<JobExecutionRow[]> {
+    let query = scoped(db.selectFrom('job_executions').selectAll(), scope).where('job_id', '=', jobId);
+    if (status !== undefined) query = query.where('status', '=', status);
+    if (after) {
+      const [thing, n] = after;
+      query = query.where((eb) => eb.or([eb('thing_name', '>', thing), eb.and([eb('thing_name', '=', thing), eb('execution_number', '>', n)])]));
+    }
+    return query.orderBy('thing_name').orderBy('execution_number').limit(limit).execute();
+  },
+
+  /** Every execution on a thing, ordered by job then execution number; `after` is [jobId, executionNumber]. */
+  listForThing(db: Db, scope: Scope, thingName: string, filter: ExecutionFilter, after: [string, number] | undefined, limit: number): Promise<JobExecutionRow[]> {
+    let query = db
+      .selectFrom('job_executions as e')
+      .innerJoin('jobs as j', (join) => join.onRef('j.account', '=', 'e.account').onRef('j.region', '=', 'e.region').onRef('j.job_id', '=', 'e.job_id'))
+      .selectAll('e')
+      .where('e.account', '=', scope.account)
+      .where('e.region', '=', scope.region)
+      .where('e.thing_name', '=', thingName);
+    if (filter.status !== undefined) query = query.where('e.status', '=', filter.status);
+    if (filter.jobId !== undefined) query = query.where('e.job_id', '=', filter.jobId);
+    if (filter.namespaceId !== undefined) query = query.where('j.namespace_id', '=', filter.namespaceId);
+    if (after) {
+      const [jobId, n] = after;
+      query = query.where((eb) => eb.or([eb('e.job_id', '>', jobId), eb.and([eb('e.job_id', '=', jobId), eb('e.execution_number', '>', n)])]));
+    }
+    return query.orderBy('e.job_id').orderBy('e.execution_number').limit(limit).execute();
+  },
+};
+
+export const jobTemplates = {
+  get(db: Db, scope: Scope, templateId: string): Promise<JobTemplateRow | undefined> {
+    return scoped(db.selectFrom('job_templates').selectAll(), scope).where('template_id', '=', templateId).executeTakeFirst();
+  },
+
+  async insert(db: Db, row: JobTemplateRow): Promise<void> {
+    await db.insertInto('job_templates').values(row).execute();
+  },
+
+  async delete(db: Db, scope: Scope, templateId: string): Promise<void> {
+    await scoped(db.deleteFrom('job_templates'), scope).where('template_id', '=', templateId).execute();
+  },
+
+  list(db: Db, scope: Scope, after: string | undefined, limit: number): Promise<JobTemplateRow[]> {
+    let query = scoped(db.selectFrom('job_templates').selectAll(), scope);
+    if (after !== undefined) query = query.where('template_id', '>', after);
+    return query.orderBy('template_id').limit(limit).execute();
+  },
+};
