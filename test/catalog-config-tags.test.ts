@@ -23,7 +23,7 @@ import {
   type IoTClient,
   type Tag,
 } from '@aws-sdk/client-iot';
-import { awsError, startTestServer, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer, expectError } from './support/server.ts';
 
 let server: TestServer;
 let iot: IoTClient;
@@ -41,14 +41,6 @@ let accounts = 0;
 function freshAccount(): { account: string; client: IoTClient } {
   const account = String(720000000000 + ++accounts);
   return { account, client: server.iot({ accessKeyId: account }) };
-}
-
-async function expectError(call: () => Promise<unknown>, name: string, status: number, message?: RegExp) {
-  const err = await awsError(call);
-  assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-  assert.equal(err.status, status);
-  if (message) assert.match(err.message, message);
-  return err;
 }
 
 /** A package and one version of it, with their ARNs. */

@@ -16,7 +16,7 @@ import {
   type IoTClient,
   type PackageSummary,
 } from '@aws-sdk/client-iot';
-import { awsError, startTestServer, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer, expectError } from './support/server.ts';
 
 let server: TestServer;
 let iot: IoTClient;
@@ -32,14 +32,6 @@ const uniq = (label: string) => `${label}-${++counter}`;
 let accounts = 0;
 /** A client of an account of its own, so that listings hold only what the test created there. */
 const freshAccount = () => server.iot({ accessKeyId: String(310000000000 + ++accounts) });
-
-async function expectError(call: () => Promise<unknown>, name: string, status: number, message?: RegExp) {
-  const err = await awsError(call);
-  assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-  assert.equal(err.status, status);
-  if (message) assert.match(err.message, message);
-  return err;
-}
 
 /** The AWS message of one failed constraint on `member`. */
 const invalid = (member: string, rule: string) =>

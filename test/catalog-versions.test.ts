@@ -19,7 +19,7 @@ import {
   type PackageVersionAction,
   type PackageVersionStatus,
 } from '@aws-sdk/client-iot';
-import { awsError, startTestServer, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer, expectError } from './support/server.ts';
 
 let server: TestServer;
 let iot: IoTClient;
@@ -32,14 +32,6 @@ after(() => server.stop());
 let counter = 0;
 /** A name no other test in this file uses. */
 const uniq = (label: string) => `${label}-${++counter}`;
-
-async function expectError(call: () => Promise<unknown>, name: string, status: number, message?: RegExp) {
-  const err = await awsError(call);
-  assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-  assert.equal(err.status, status);
-  if (message) assert.match(err.message, message);
-  return err;
-}
 
 /** The AWS message of one failed constraint on `member`. */
 const invalid = (member: string, rule: string) =>

@@ -22,7 +22,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { Store } from '../src/store/store.ts';
 import { thingGroups } from '../src/store/things.ts';
-import { awsError, startTestServer, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer, expectError } from './support/server.ts';
 
 let server: TestServer;
 before(async () => {
@@ -35,14 +35,6 @@ let accounts = 0;
 function freshAccount(): { client: IoTClient; account: string } {
   const account = String(330000000000 + ++accounts);
   return { client: server.iot({ accessKeyId: account }), account };
-}
-
-async function expectError(call: () => Promise<unknown>, name: string, status: number, message?: RegExp) {
-  const err = await awsError(call);
-  assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-  assert.equal(err.status, status);
-  if (message) assert.match(err.message, message);
-  return err;
 }
 
 async function groupsListed(client: IoTClient, input: ListThingGroupsCommandInput = {}): Promise<string[]> {

@@ -19,7 +19,7 @@ import {
   type IoTClient,
   type ListThingsCommandInput,
 } from '@aws-sdk/client-iot';
-import { awsError, startTestServer, type TestServer } from './support/server.ts';
+import { startTestServer, type TestServer, expectError } from './support/server.ts';
 
 let server: TestServer;
 let iot: IoTClient;
@@ -33,14 +33,6 @@ let counter = 0;
 const uniq = (label: string) => `${label}-${++counter}`;
 let accounts = 0;
 const freshAccount = () => server.iot({ accessKeyId: String(320000000000 + ++accounts) });
-
-async function expectError(call: () => Promise<unknown>, name: string, status: number, message?: RegExp) {
-  const err = await awsError(call);
-  assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
-  assert.equal(err.status, status);
-  if (message) assert.match(err.message, message);
-  return err;
-}
 
 async function listAll(client: IoTClient, input: ListThingsCommandInput = {}): Promise<{ names: string[]; pages: number }> {
   const names: string[] = [];

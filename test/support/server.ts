@@ -1,5 +1,6 @@
 // Starts a real Flotilla on port 0 for a test file, on SQLite in a temp dir or, when FLOTILLA_TEST_POSTGRES_URL
 // is set, on a fresh PostgreSQL database of its own.
+import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -72,4 +73,13 @@ export async function awsError(fn: () => Promise<unknown>): Promise<{ name: stri
     return { name: err.name, message: err.message, status: err.$metadata?.httpStatusCode, body: err };
   }
   throw new Error('expected the call to fail with an AWS error, but it succeeded');
+}
+
+/** Asserts that `call` fails with the AWS error `name` and HTTP `status` (and a message matching `message`). */
+export async function expectError(call: () => Promise<unknown>, name: string, status: number, message?: RegExp) {
+  const err = await awsError(call);
+  assert.equal(err.name, name, `expected ${name}, got ${err.name}: ${err.message}`);
+  assert.equal(err.status, status);
+  if (message) assert.match(err.message, message);
+  return err;
 }
