@@ -6,6 +6,7 @@ import { executions, jobs } from '../store/jobs.ts';
 import type { Db, JobRow } from '../store/schema.ts';
 import { registryListeners, thingGroups } from '../store/things.ts';
 import { patchOf, settleJob, stateOf } from './job-views.ts';
+import { inScope } from '../store/scope.ts';
 
 /** The group and its ancestors. */
 async function lineage(db: Db, scope: Scope, groupName: string): Promise<string[]> {
@@ -89,11 +90,10 @@ async function onDeleted(db: Db, scope: Scope, thingName: string): Promise<void>
     .selectFrom('job_executions')
     .select('job_id')
     .distinct()
-    .where('account', '=', scope.account)
-    .where('region', '=', scope.region)
+    .$call(inScope(scope))
     .where('thing_name', '=', thingName)
     .execute();
-  await db.deleteFrom('job_executions').where('account', '=', scope.account).where('region', '=', scope.region).where('thing_name', '=', thingName).execute();
+  await db.deleteFrom('job_executions').$call(inScope(scope)).where('thing_name', '=', thingName).execute();
   const now = Date.now();
   for (const { job_id } of rows) {
     const job = await jobs.get(db, scope, job_id);

@@ -1,6 +1,7 @@
 // Repositories of the Software Package Catalog: packages, versions and the package configuration.
 import type { Scope } from '../domain/arn.ts';
 import type { Db, PackageConfigRow, PackageRow, PackageVersionRow } from './schema.ts';
+import { inScope } from './scope.ts';
 
 type Patch<T> = Partial<Omit<T, 'account' | 'region'>>;
 
@@ -9,8 +10,7 @@ export const packages = {
     return db
       .selectFrom('packages')
       .selectAll()
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('name', '=', name)
       .executeTakeFirst();
   },
@@ -20,8 +20,7 @@ export const packages = {
     let query = db
       .selectFrom('packages')
       .selectAll()
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('name', '=', name);
     if (dialect === 'postgres') query = query.forUpdate();
     return query.executeTakeFirst();
@@ -32,15 +31,15 @@ export const packages = {
   },
 
   async update(db: Db, scope: Scope, name: string, patch: Patch<PackageRow>): Promise<void> {
-    await db.updateTable('packages').set(patch).where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name).execute();
+    await db.updateTable('packages').set(patch).$call(inScope(scope)).where('name', '=', name).execute();
   },
 
   async delete(db: Db, scope: Scope, name: string): Promise<void> {
-    await db.deleteFrom('packages').where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name).execute();
+    await db.deleteFrom('packages').$call(inScope(scope)).where('name', '=', name).execute();
   },
 
   list(db: Db, scope: Scope, after: string | undefined, limit: number): Promise<PackageRow[]> {
-    let query = db.selectFrom('packages').selectAll().where('account', '=', scope.account).where('region', '=', scope.region);
+    let query = db.selectFrom('packages').selectAll().$call(inScope(scope));
     if (after !== undefined) query = query.where('name', '>', after);
     return query.orderBy('name').limit(limit).execute();
   },
@@ -51,8 +50,7 @@ export const versions = {
     return db
       .selectFrom('package_versions')
       .selectAll()
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('package_name', '=', packageName)
       .where('version_name', '=', versionName)
       .executeTakeFirst();
@@ -66,8 +64,7 @@ export const versions = {
     await db
       .updateTable('package_versions')
       .set(patch)
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('package_name', '=', packageName)
       .where('version_name', '=', versionName)
       .execute();
@@ -76,8 +73,7 @@ export const versions = {
   async delete(db: Db, scope: Scope, packageName: string, versionName: string): Promise<void> {
     await db
       .deleteFrom('package_versions')
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('package_name', '=', packageName)
       .where('version_name', '=', versionName)
       .execute();
@@ -87,8 +83,7 @@ export const versions = {
     const row = await db
       .selectFrom('package_versions')
       .select('version_name')
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('package_name', '=', packageName)
       .limit(1)
       .executeTakeFirst();
@@ -99,8 +94,7 @@ export const versions = {
     let query = db
       .selectFrom('package_versions')
       .selectAll()
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('package_name', '=', packageName);
     if (status !== undefined) query = query.where('status', '=', status);
     if (after !== undefined) query = query.where('version_name', '>', after);
@@ -110,7 +104,7 @@ export const versions = {
 
 export const packageConfig = {
   get(db: Db, scope: Scope): Promise<PackageConfigRow | undefined> {
-    return db.selectFrom('package_config').selectAll().where('account', '=', scope.account).where('region', '=', scope.region).executeTakeFirst();
+    return db.selectFrom('package_config').selectAll().$call(inScope(scope)).executeTakeFirst();
   },
 
   async put(db: Db, row: PackageConfigRow): Promise<void> {

@@ -1,14 +1,14 @@
 // clientToken records: the response an idempotent request produced, stored in the same transaction as its change.
 import type { Scope } from '../domain/arn.ts';
 import type { Db, IdempotencyRow } from './schema.ts';
+import { inScope } from './scope.ts';
 
 export const idempotency = {
   get(db: Db, scope: Scope, operation: string, token: string): Promise<IdempotencyRow | undefined> {
     return db
       .selectFrom('idempotency')
       .selectAll()
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('operation', '=', operation)
       .where('token', '=', token)
       .executeTakeFirst();

@@ -1,11 +1,9 @@
 // Repositories of IoT Jobs: jobs, their targets, job executions and custom job templates.
 import type { Scope } from '../domain/arn.ts';
 import type { Db, JobExecutionRow, JobRow, JobTargetRow, JobTemplateRow } from './schema.ts';
+import { inScope } from './scope.ts';
 
 type Patch<T> = Partial<Omit<T, 'account' | 'region'>>;
-
-const scoped = <T extends { where: (...args: any[]) => any }>(q: T, scope: Scope): T =>
-  q.where('account', '=', scope.account).where('region', '=', scope.region);
 
 export interface JobFilter {
   status?: string;
@@ -19,12 +17,12 @@ export interface JobFilter {
 
 export const jobs = {
   get(db: Db, scope: Scope, jobId: string): Promise<JobRow | undefined> {
-    return scoped(db.selectFrom('jobs').selectAll(), scope).where('job_id', '=', jobId).executeTakeFirst();
+    return db.selectFrom('jobs').selectAll().$call(inScope(scope)).where('job_id', '=', jobId).executeTakeFirst();
   },
 
   /** Locks the job row for the rest of the transaction (PostgreSQL), serializing changes to the job and its executions. */
   lock(db: Db, scope: Scope, jobId: string, dialect: 'sqlite' | 'postgres'): Promise<JobRow | undefined> {
-    let query = scoped(db.selectFrom('jobs').selectAll(), scope).where('job_id', '=', jobId);
+    let query = db.selectFrom('jobs').selectAll().$call(inScope(scope)).where('job_id', '=', jobId);
     if (dialect === 'postgres') query = query.forUpdate();
     return query.executeTakeFirst();
   },
@@ -34,23 +32,23 @@ export const jobs = {
   },
 
   async update(db: Db, scope: Scope, jobId: string, patch: Patch<JobRow>): Promise<void> {
-    await scoped(db.updateTable('jobs').set(patch), scope).where('job_id', '=', jobId).execute();
+    await db.updateTable('jobs').set(patch).$call(inScope(scope)).where('job_id', '=', jobId).execute();
   },
 
   /** Removes the job with its targets and executions. */
   async delete(db: Db, scope: Scope, jobId: string): Promise<void> {
-    await scoped(db.deleteFrom('job_executions'), scope).where('job_id', '=', jobId).execute();
-    await scoped(db.deleteFrom('job_targets'), scope).where('job_id', '=', jobId).execute();
-    await scoped(db.deleteFrom('jobs'), scope).where('job_id', '=', jobId).execute();
+    await db.deleteFrom('job_executions').$call(inScope(scope)).where('job_id', '=', jobId).execute();
+    await db.deleteFrom('job_targets').$call(inScope(scope)).where('job_id', '=', jobId).execute();
+    await db.deleteFrom('jobs').$call(inScope(scope)).where('job_id', '=', jobId).execute();
   },
 
   async countInStatus(db: Db, scope: Scope, status: string): Promise<number> {
-    const row = await scoped(db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')), scope).where('status', '=', status).executeTakeFirst();
+    const row = await db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).$call(inScope(scope)).where('status', '=', status).executeTakeFirst();
     return Number(row?.n ?? 0);
   },
 
   list(db: Db, scope: Scope, filter: JobFilter, after: string | undefined, limit: number): Promise<JobRow[]> {
-    let query = scoped(db.selectFrom('jobs').selectAll('jobs'), scope);
+    let query = db.selectFrom('jobs').selectAll('jobs').$call(inScope(scope));
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.targetSelection !== undefined) query = query.where('target_selection', '=', filter.targetSelection);
     if (filter.namespaceId !== undefined) query = query.where('namespace_id', '=', filter.namespaceId);
@@ -79,7 +77,7 @@ export const jobTargets = {
   },
 
   list(db: Db, scope: Scope, jobId: string): Promise<JobTargetRow[]> {
-    return scoped(db.selectFrom('job_targets').selectAll(), scope).where('job_id', '=', jobId).orderBy('target_arn').execute();
+    return db.selectFrom('job_targets').selectAll().$call(inScope(scope)).where('job_id', '=', jobId).orderBy('target_arn').execute();
   },
 };
 
@@ -97,13 +95,13 @@ export const executions = {
 
   /** One execution, or the thing's latest for the job when `executionNumber` is undefined. */
   get(db: Db, scope: Scope, jobId: string, thingName: string, executionNumber?: number): Promise<JobExecutionRow | undefined> {
-    let query = scoped(db.selectFrom('job_executions').selectAll(), scope).where('job_id', '=', jobId).where('thing_name', '=', thingName);
+    let query = db.selectFrom('job_executions').selectAll().$call(inScope(scope)).where('job_id', '=', jobId).where('thing_name', '=', thingName);
     if (executionNumber !== undefined) query = query.where('execution_number', '=', executionNumber);
     return query.orderBy('execution_number', 'desc').limit(1).executeTakeFirst();
   },
 
   async update(db: Db, row: Pick<JobExecutionRow, 'account' | 'region' | 'job_id' | 'thing_name' | 'execution_number'>, patch: Patch<JobExecutionRow>): Promise<void> {
-    await scoped(db.updateTable('job_executions').set(patch), row)
+    await db.updateTable('job_executions').set(patch).$call(inScope(row))
       .where('job_id', '=', row.job_id)
       .where('thing_name', '=', row.thing_name)
       .where('execution_number', '=', row.execution_number)
@@ -111,7 +109,7 @@ export const executions = {
   },
 
   async delete(db: Db, row: Pick<JobExecutionRow, 'account' | 'region' | 'job_id' | 'thing_name' | 'execution_number'>): Promise<void> {
-    await scoped(db.deleteFrom('job_executions'), row)
+    await db.deleteFrom('job_executions').$call(inScope(row))
       .where('job_id', '=', row.job_id)
       .where('thing_name', '=', row.thing_name)
       .where('execution_number', '=', row.execution_number)
@@ -120,7 +118,7 @@ export const executions = {
 
   /** The latest execution of each thing of the job (the one the counters and cancels look at). */
   latest(db: Db, scope: Scope, jobId: string, statuses?: string[]): Promise<JobExecutionRow[]> {
-    let query = scoped(db.selectFrom('job_executions as e').selectAll('e'), scope)
+    let query = db.selectFrom('job_executions as e').selectAll('e').$call(inScope(scope))
       .where('e.job_id', '=', jobId)
       .where('e.execution_number', '=', (eb) =>
         eb
@@ -137,18 +135,18 @@ export const executions = {
 
   /** Names of the things that have any execution of the job. */
   async thingNames(db: Db, scope: Scope, jobId: string): Promise<Set<string>> {
-    const rows = await scoped(db.selectFrom('job_executions').select('thing_name').distinct(), scope).where('job_id', '=', jobId).execute();
+    const rows = await db.selectFrom('job_executions').select('thing_name').distinct().$call(inScope(scope)).where('job_id', '=', jobId).execute();
     return new Set(rows.map((r) => r.thing_name));
   },
 
   async anyStarted(db: Db, scope: Scope, jobId: string): Promise<boolean> {
-    const row = await scoped(db.selectFrom('job_executions').select('thing_name'), scope).where('job_id', '=', jobId).where('started_at', 'is not', null).limit(1).executeTakeFirst();
+    const row = await db.selectFrom('job_executions').select('thing_name').$call(inScope(scope)).where('job_id', '=', jobId).where('started_at', 'is not', null).limit(1).executeTakeFirst();
     return row !== undefined;
   },
 
   /** Every execution of a job, ordered by thing then execution number; `after` is [thingName, executionNumber]. */
   listForJob(db: Db, scope: Scope, jobId: string, status: string | undefined, after: [string, number] | undefined, limit: number): Promise<JobExecutionRow[]> {
-    let query = scoped(db.selectFrom('job_executions').selectAll(), scope).where('job_id', '=', jobId);
+    let query = db.selectFrom('job_executions').selectAll().$call(inScope(scope)).where('job_id', '=', jobId);
     if (status !== undefined) query = query.where('status', '=', status);
     if (after) {
       const [thing, n] = after;
@@ -179,7 +177,7 @@ export const executions = {
 
 export const jobTemplates = {
   get(db: Db, scope: Scope, templateId: string): Promise<JobTemplateRow | undefined> {
-    return scoped(db.selectFrom('job_templates').selectAll(), scope).where('template_id', '=', templateId).executeTakeFirst();
+    return db.selectFrom('job_templates').selectAll().$call(inScope(scope)).where('template_id', '=', templateId).executeTakeFirst();
   },
 
   async insert(db: Db, row: JobTemplateRow): Promise<void> {
@@ -187,11 +185,11 @@ export const jobTemplates = {
   },
 
   async delete(db: Db, scope: Scope, templateId: string): Promise<void> {
-    await scoped(db.deleteFrom('job_templates'), scope).where('template_id', '=', templateId).execute();
+    await db.deleteFrom('job_templates').$call(inScope(scope)).where('template_id', '=', templateId).execute();
   },
 
   list(db: Db, scope: Scope, after: string | undefined, limit: number): Promise<JobTemplateRow[]> {
-    let query = scoped(db.selectFrom('job_templates').selectAll(), scope);
+    let query = db.selectFrom('job_templates').selectAll().$call(inScope(scope));
     if (after !== undefined) query = query.where('template_id', '>', after);
     return query.orderBy('template_id').limit(limit).execute();
   },

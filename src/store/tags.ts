@@ -1,14 +1,14 @@
 // Tags of any resource, keyed by its ARN.
 import type { Scope } from '../domain/arn.ts';
 import type { Db } from './schema.ts';
+import { inScope } from './scope.ts';
 
 export const tags = {
   async list(db: Db, scope: Scope, arn: string): Promise<Record<string, string>> {
     const rows = await db
       .selectFrom('tags')
       .select(['tag_key', 'tag_value'])
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('resource_arn', '=', arn)
       .orderBy('tag_key')
       .execute();
@@ -27,7 +27,7 @@ export const tags = {
   },
 
   async remove(db: Db, scope: Scope, arn: string, keys?: string[]): Promise<void> {
-    let query = db.deleteFrom('tags').where('account', '=', scope.account).where('region', '=', scope.region).where('resource_arn', '=', arn);
+    let query = db.deleteFrom('tags').$call(inScope(scope)).where('resource_arn', '=', arn);
     if (keys) {
       if (keys.length === 0) return;
       query = query.where('tag_key', 'in', keys);

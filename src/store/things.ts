@@ -2,6 +2,7 @@
 import { sql } from 'kysely';
 import type { Scope } from '../domain/arn.ts';
 import type { Db, IndexingConfigRow, ThingGroupRow, ThingRow, ThingTypeRow } from './schema.ts';
+import { inScope } from './scope.ts';
 
 type Patch<T> = Partial<Omit<T, 'account' | 'region' | 'name'>>;
 type Dialect = 'sqlite' | 'postgres';
@@ -23,15 +24,14 @@ export const things = {
     return db
       .selectFrom('things')
       .selectAll()
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('name', '=', name)
       .executeTakeFirst();
   },
 
   /** Locks the thing row for the rest of the transaction (PostgreSQL). */
   lock(db: Db, scope: Scope, name: string, dialect: Dialect): Promise<ThingRow | undefined> {
-    let query = db.selectFrom('things').selectAll().where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name);
+    let query = db.selectFrom('things').selectAll().$call(inScope(scope)).where('name', '=', name);
     if (dialect === 'postgres') query = query.forUpdate();
     return query.executeTakeFirst();
   },
@@ -42,21 +42,21 @@ export const things = {
   },
 
   async update(db: Db, scope: Scope, name: string, patch: Patch<ThingRow>): Promise<void> {
-    await db.updateTable('things').set(patch).where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name).execute();
+    await db.updateTable('things').set(patch).$call(inScope(scope)).where('name', '=', name).execute();
     if (patch.attributes !== undefined) await things.writeAttributes(db, scope, name, JSON.parse(patch.attributes));
   },
 
   async writeAttributes(db: Db, scope: Scope, name: string, attributes: Record<string, string>): Promise<void> {
-    await db.deleteFrom('thing_attributes').where('account', '=', scope.account).where('region', '=', scope.region).where('thing_name', '=', name).execute();
+    await db.deleteFrom('thing_attributes').$call(inScope(scope)).where('thing_name', '=', name).execute();
     const values = Object.entries(attributes).map(([attr_name, attr_value]) => ({ account: scope.account, region: scope.region, thing_name: name, attr_name, attr_value }));
     if (values.length) await db.insertInto('thing_attributes').values(values).execute();
   },
 
   /** Deletes the thing, its attributes and its group memberships. */
   async delete(db: Db, scope: Scope, name: string): Promise<void> {
-    await db.deleteFrom('thing_group_members').where('account', '=', scope.account).where('region', '=', scope.region).where('thing_name', '=', name).execute();
-    await db.deleteFrom('thing_attributes').where('account', '=', scope.account).where('region', '=', scope.region).where('thing_name', '=', name).execute();
-    await db.deleteFrom('things').where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name).execute();
+    await db.deleteFrom('thing_group_members').$call(inScope(scope)).where('thing_name', '=', name).execute();
+    await db.deleteFrom('thing_attributes').$call(inScope(scope)).where('thing_name', '=', name).execute();
+    await db.deleteFrom('things').$call(inScope(scope)).where('name', '=', name).execute();
   },
 
   list(
@@ -66,7 +66,7 @@ export const things = {
     after: string | undefined,
     limit: number,
   ): Promise<ThingRow[]> {
-    let query = db.selectFrom('things').selectAll().where('account', '=', scope.account).where('region', '=', scope.region);
+    let query = db.selectFrom('things').selectAll().$call(inScope(scope));
     if (filter.thingTypeName !== undefined) query = query.where('thing_type_name', '=', filter.thingTypeName);
     if (filter.attributeName !== undefined) {
       const { attributeName, attributeValue, prefix } = filter;
@@ -91,8 +91,7 @@ export const things = {
     const row = await db
       .selectFrom('things')
       .select((eb) => eb.fn.countAll<number>().as('n'))
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('thing_type_name', '=', typeName)
       .executeTakeFirstOrThrow();
     return Number(row.n);
@@ -104,21 +103,20 @@ export const thingTypes = {
     return db
       .selectFrom('thing_types')
       .selectAll()
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('name', '=', name)
       .executeTakeFirst();
   },
 
   lock(db: Db, scope: Scope, name: string, dialect: Dialect): Promise<ThingTypeRow | undefined> {
-    let query = db.selectFrom('thing_types').selectAll().where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name);
+    let query = db.selectFrom('thing_types').selectAll().$call(inScope(scope)).where('name', '=', name);
     if (dialect === 'postgres') query = query.forUpdate();
     return query.executeTakeFirst();
   },
 
   /** Share-locks the type (PostgreSQL): it cannot be deleted or deprecated until the transaction ends. */
   share(db: Db, scope: Scope, name: string, dialect: Dialect): Promise<ThingTypeRow | undefined> {
-    let query = db.selectFrom('thing_types').selectAll().where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name);
+    let query = db.selectFrom('thing_types').selectAll().$call(inScope(scope)).where('name', '=', name);
     if (dialect === 'postgres') query = query.forShare();
     return query.executeTakeFirst();
   },
@@ -128,15 +126,15 @@ export const thingTypes = {
   },
 
   async update(db: Db, scope: Scope, name: string, patch: Patch<ThingTypeRow>): Promise<void> {
-    await db.updateTable('thing_types').set(patch).where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name).execute();
+    await db.updateTable('thing_types').set(patch).$call(inScope(scope)).where('name', '=', name).execute();
   },
 
   async delete(db: Db, scope: Scope, name: string): Promise<void> {
-    await db.deleteFrom('thing_types').where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name).execute();
+    await db.deleteFrom('thing_types').$call(inScope(scope)).where('name', '=', name).execute();
   },
 
   list(db: Db, scope: Scope, name: string | undefined, after: string | undefined, limit: number): Promise<ThingTypeRow[]> {
-    let query = db.selectFrom('thing_types').selectAll().where('account', '=', scope.account).where('region', '=', scope.region);
+    let query = db.selectFrom('thing_types').selectAll().$call(inScope(scope));
     if (name !== undefined) query = query.where('name', '=', name);
     if (after !== undefined) query = query.where('name', '>', after);
     return query.orderBy('name').limit(limit).execute();
@@ -148,21 +146,20 @@ export const thingGroups = {
     return db
       .selectFrom('thing_groups')
       .selectAll()
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('name', '=', name)
       .executeTakeFirst();
   },
 
   lock(db: Db, scope: Scope, name: string, dialect: Dialect): Promise<ThingGroupRow | undefined> {
-    let query = db.selectFrom('thing_groups').selectAll().where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name);
+    let query = db.selectFrom('thing_groups').selectAll().$call(inScope(scope)).where('name', '=', name);
     if (dialect === 'postgres') query = query.forUpdate();
     return query.executeTakeFirst();
   },
 
   /** Share-locks the group (PostgreSQL): it cannot be deleted or changed until the transaction ends. */
   share(db: Db, scope: Scope, name: string, dialect: Dialect): Promise<ThingGroupRow | undefined> {
-    let query = db.selectFrom('thing_groups').selectAll().where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name);
+    let query = db.selectFrom('thing_groups').selectAll().$call(inScope(scope)).where('name', '=', name);
     if (dialect === 'postgres') query = query.forShare();
     return query.executeTakeFirst();
   },
@@ -172,21 +169,20 @@ export const thingGroups = {
   },
 
   async update(db: Db, scope: Scope, name: string, patch: Patch<ThingGroupRow>): Promise<void> {
-    await db.updateTable('thing_groups').set(patch).where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name).execute();
+    await db.updateTable('thing_groups').set(patch).$call(inScope(scope)).where('name', '=', name).execute();
   },
 
   /** Deletes the group and its memberships (the things themselves stay). */
   async delete(db: Db, scope: Scope, name: string): Promise<void> {
-    await db.deleteFrom('thing_group_members').where('account', '=', scope.account).where('region', '=', scope.region).where('group_name', '=', name).execute();
-    await db.deleteFrom('thing_groups').where('account', '=', scope.account).where('region', '=', scope.region).where('name', '=', name).execute();
+    await db.deleteFrom('thing_group_members').$call(inScope(scope)).where('group_name', '=', name).execute();
+    await db.deleteFrom('thing_groups').$call(inScope(scope)).where('name', '=', name).execute();
   },
 
   async hasChildren(db: Db, scope: Scope, name: string): Promise<boolean> {
     const row = await db
       .selectFrom('thing_groups')
       .select('name')
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('parent_name', '=', name)
       .limit(1)
       .executeTakeFirst();
@@ -214,8 +210,7 @@ export const thingGroups = {
       const rows = await db
         .selectFrom('thing_groups')
         .select('name')
-        .where('account', '=', scope.account)
-        .where('region', '=', scope.region)
+        .$call(inScope(scope))
         .where('parent_name', 'in', level)
         .execute();
       level = rows.map((r) => r.name);
@@ -235,7 +230,7 @@ export const thingGroups = {
     after: string | undefined,
     limit: number,
   ): Promise<ThingGroupRow[]> {
-    let query = db.selectFrom('thing_groups').selectAll().where('account', '=', scope.account).where('region', '=', scope.region);
+    let query = db.selectFrom('thing_groups').selectAll().$call(inScope(scope));
     if (filter.parent === null) query = query.where('parent_name', 'is', null);
     else if (filter.parent !== undefined) query = query.where('parent_name', '=', filter.parent);
     if (filter.within !== undefined) {
@@ -260,8 +255,7 @@ export const thingGroups = {
       .selectFrom('thing_group_members')
       .select('thing_name')
       .distinct()
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('group_name', 'in', groups);
     if (after !== undefined) query = query.where('thing_name', '>', after);
     query = query.orderBy('thing_name');
@@ -274,8 +268,7 @@ export const thingGroups = {
     let query = db
       .selectFrom('thing_group_members')
       .select('group_name')
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('thing_name', '=', thingName);
     if (after !== undefined) query = query.where('group_name', '>', after);
     query = query.orderBy('group_name');
@@ -297,8 +290,7 @@ export const thingGroups = {
   async removeThing(db: Db, scope: Scope, groupName: string, thingName: string): Promise<boolean> {
     const result = await db
       .deleteFrom('thing_group_members')
-      .where('account', '=', scope.account)
-      .where('region', '=', scope.region)
+      .$call(inScope(scope))
       .where('group_name', '=', groupName)
       .where('thing_name', '=', thingName)
       .executeTakeFirst();
@@ -308,7 +300,7 @@ export const thingGroups = {
 
 export const indexingConfig = {
   get(db: Db, scope: Scope): Promise<IndexingConfigRow | undefined> {
-    return db.selectFrom('indexing_config').selectAll().where('account', '=', scope.account).where('region', '=', scope.region).executeTakeFirst();
+    return db.selectFrom('indexing_config').selectAll().$call(inScope(scope)).executeTakeFirst();
   },
 
   async put(db: Db, row: IndexingConfigRow): Promise<void> {
