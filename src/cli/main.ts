@@ -30,6 +30,12 @@ program
   .addOption(new Option('--auth <mode>', 'off: accept any signature; sigv4: verify signatures').choices(['off', 'sigv4']).env('FLOTILLA_AUTH'))
   .addOption(new Option('--credentials <pairs>', 'ACCESS_KEY_ID:SECRET[,…] accepted by --auth sigv4').env('FLOTILLA_CREDENTIALS'))
   .addOption(new Option('--allow-reset', 'allow POST /_flotilla/reset with PostgreSQL too').env('FLOTILLA_ALLOW_RESET'))
+  .addOption(new Option('--sbom-formats <list>', 'SBOM formats validation accepts, comma separated (default all)').env('FLOTILLA_SBOM_FORMATS'))
+  .addOption(new Option('--sbom-max-object-size <bytes>', 'largest SBOM object (file or zip) validation reads (default 100 MiB)').env('FLOTILLA_SBOM_MAX_OBJECT_SIZE').argParser(Number))
+  .addOption(new Option('--sbom-max-file-size <bytes>', 'largest single SBOM file, uncompressed (default 50 MiB)').env('FLOTILLA_SBOM_MAX_FILE_SIZE').argParser(Number))
+  .addOption(new Option('--sbom-max-zip-entries <count>', 'most SBOM files in one zip (default 100)').env('FLOTILLA_SBOM_MAX_ZIP_ENTRIES').argParser(Number))
+  .addOption(new Option('--sbom-concurrency <count>', 'SBOM validations at the same time, one worker thread each (default 1)').env('FLOTILLA_SBOM_CONCURRENCY').argParser(Number))
+  .addOption(new Option('--sbom-timeout-ms <ms>', 'wall-clock limit of one SBOM validation (default 60000)').env('FLOTILLA_SBOM_TIMEOUT_MS').argParser(Number))
   .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug').env('FLOTILLA_LOG_LEVEL').default('info'))
   .action(async (opts, command: Command) => {
     const allowReset = command.getOptionValueSource('allowReset') === 'env' ? envFlag('FLOTILLA_ALLOW_RESET') : opts.allowReset;

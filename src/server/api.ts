@@ -79,16 +79,36 @@ export class Api {
       const input = this.bind(service, operation, { labels: route.labels, query: new URLSearchParams(rawQuery), headers: req.headers, body: req.body });
       const handler = service.handlers[opName];
       if (!handler) throw new ServiceError(validationCode(operation), `Flotilla does not implement the ${service.name} operation ${opName} yet`);
-      const accessKey = credential?.accessKeyId;
-      const scope = {
-        account: accessKey && /^\d{12}$/.test(accessKey) ? accessKey : this.options.account,
-        region: credential?.region || this.options.region,
-      };
+      const scope = this.scopeOfCredential(credential);
       const encoded = await this.execute(service, opName, operation, input, scope);
       return { status: 200, headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...encoded.headers }, body: encoded.body };
     } catch (err) {
       return this.errorResponse(err, service, operation, requestId);
     }
+  }
+
+  /**
+   * For Flotilla's own routes outside the AWS namespace: authenticates the request exactly as the AWS API does
+   * (any signing service) and returns the account and region it acts for. Throws a ServiceError otherwise.
+   */
+  authenticateRequest(req: RawRequest): RequestContext['scope'] {
+    const queryAt = req.url.indexOf('?');
+    const rawPath = queryAt < 0 ? req.url : req.url.slice(0, queryAt);
+    const rawQuery = queryAt < 0 ? '' : req.url.slice(queryAt + 1);
+    return this.scopeOfCredential(this.authenticate({ method: req.method, rawPath, rawQuery, headers: req.headers, body: req.body }));
+  }
+
+  /** An error of Flotilla's own routes, in the AWS JSON error shape of the `iot` service. */
+  errorOf(err: unknown): RawResponse {
+    return this.errorResponse(err, this.services.get('iot')!, undefined, randomUUID());
+  }
+
+  private scopeOfCredential(credential: Credential | undefined): RequestContext['scope'] {
+    const accessKey = credential?.accessKeyId;
+    return {
+      account: accessKey && /^\d{12}$/.test(accessKey) ? accessKey : this.options.account,
+      region: credential?.region || this.options.region,
+    };
   }
 
   private authenticate(req: Parameters<typeof readCredential>[0]): Credential | undefined {

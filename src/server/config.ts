@@ -1,5 +1,6 @@
 // Flotilla's settings: defaults, and the checks that refuse an unsafe or impossible setup before it starts.
 import { join, resolve } from 'node:path';
+import { DEFAULT_LIMITS, SBOM_FORMATS, type SbomFormat } from '../sbom/types.ts';
 
 export interface FlotillaOptions {
   host?: string;
@@ -22,6 +23,27 @@ export interface FlotillaOptions {
   /** Allow POST /_flotilla/reset (unauthenticated); default only with the embedded SQLite store and auth off. */
   allowReset?: boolean;
   logLevel?: string;
+  /** SBOM formats accepted by validation: a comma list or array of e.g. `cyclonedx-json-1.5`, `spdx-json-2.3`; default all. */
+  sbomFormats?: string | string[];
+  /** Largest SBOM object (a single file or a zip) validation reads, in bytes; default 100 MiB. */
+  sbomMaxObjectSize?: number;
+  /** Largest single SBOM file (uncompressed), in bytes; default 50 MiB. */
+  sbomMaxFileSize?: number;
+  /** Most SBOM files in one zip; default 100. */
+  sbomMaxZipEntries?: number;
+  /** Validations run at the same time (one worker thread each); default 1. */
+  sbomConcurrency?: number;
+  /** Wall-clock limit of one validation, in milliseconds; default 60000. */
+  sbomTimeoutMs?: number;
+}
+
+export interface SbomConfig {
+  formats: SbomFormat[];
+  maxObjectSize: number;
+  maxFileSize: number;
+  maxZipEntries: number;
+  concurrency: number;
+  timeoutMs: number;
 }
 
 export interface FlotillaConfig {
@@ -38,6 +60,7 @@ export interface FlotillaConfig {
   credentials: Map<string, string>;
   allowReset: boolean;
   logLevel: string;
+  sbom: SbomConfig;
 }
 
 export class ConfigError extends Error {}
@@ -83,6 +106,29 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
     // The reset endpoint is unauthenticated: with signatures required it must be asked for explicitly.
     allowReset: options.allowReset ?? (database.startsWith('sqlite:') && auth === 'off'),
     logLevel: options.logLevel ?? 'info',
+    sbom: resolveSbom(options),
+  };
+}
+
+function resolveSbom(options: FlotillaOptions): SbomConfig {
+  const given = options.sbomFormats ?? [...SBOM_FORMATS];
+  const names = (Array.isArray(given) ? given : given.split(',')).map((f) => f.trim()).filter(Boolean);
+  const unknown = names.filter((f) => !(SBOM_FORMATS as readonly string[]).includes(f));
+  if (unknown.length || names.length === 0) {
+    throw new ConfigError(`--sbom-formats takes a comma list of ${SBOM_FORMATS.join(', ')}; not ${unknown.length ? unknown.join(', ') : 'an empty list'}`);
+  }
+  const count = (flag: string, value: number | undefined, fallback: number, min: number) => {
+    const n = value ?? fallback;
+    if (!Number.isSafeInteger(n) || n < min) throw new ConfigError(`${flag} must be a whole number of at least ${min}, not ${n}`);
+    return n;
+  };
+  return {
+    formats: [...new Set(names)] as SbomFormat[],
+    maxObjectSize: count('--sbom-max-object-size', options.sbomMaxObjectSize, DEFAULT_LIMITS.maxObjectBytes, 1),
+    maxFileSize: count('--sbom-max-file-size', options.sbomMaxFileSize, DEFAULT_LIMITS.maxFileBytes, 1),
+    maxZipEntries: count('--sbom-max-zip-entries', options.sbomMaxZipEntries, DEFAULT_LIMITS.maxZipEntries, 1),
+    concurrency: count('--sbom-concurrency', options.sbomConcurrency, 1, 1),
+    timeoutMs: count('--sbom-timeout-ms', options.sbomTimeoutMs, 60_000, 1),
   };
 }
 

@@ -1,7 +1,11 @@
 // Process wiring: store, HTTP listener, admin endpoints. `startFlotilla` is also the in-process API for test suites.
 import Fastify, { type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
+import type { ServerInfo } from '../services/context.ts';
 import { handlers } from '../services/index.ts';
+import { SbomValidator } from '../services/sbom-validation.ts';
+import { sbomReport } from '../services/sbom.ts';
+import { notFound } from '../protocol/errors.ts';
 import { idempotency } from '../store/idempotency.ts';
 import { Store } from '../store/store.ts';
 import { openBlob, type BlobSetup, type BlobStore } from '../blob/blob.ts';
@@ -29,7 +33,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   const config = resolveConfig(options);
   const logger = log ?? pino({ level: config.logLevel });
   const store = await Store.open(config.database);
-  const server: { apiUrl: string; blob?: BlobStore } = { apiUrl: '' };
+  const server: ServerInfo = { apiUrl: '' };
   let blob: BlobSetup;
   try {
     blob = await openBlob(config, store, server, logger);
@@ -53,6 +57,18 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   const hostForUrl = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   server.apiUrl = `http://${hostForUrl}:${port}`;
 
+  const sbomValidator = new SbomValidator({ store, blob: blob.blob, config: config.sbom, log: logger });
+  try {
+    await sbomValidator.start();
+  } catch (err) {
+    await app.close();
+    await sbomValidator.stop();
+    await blob.close();
+    await store.close();
+    throw err;
+  }
+  server.sbomNudge = sbomValidator.nudge;
+
   const prune = setInterval(() => {
     idempotency.pruneBefore(store.db, Date.now() - IDEMPOTENCY_WINDOW_MS).catch((err) => logger.warn({ err }, 'pruning client tokens failed'));
   }, 60 * 60 * 1000);
@@ -67,6 +83,8 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       stopping ??= (async () => {
         clearInterval(prune);
         await app.close();
+        // Before the store closes: an abandoned validation writes nothing and is taken up again at the next start.
+        await sbomValidator.stop();
         await blob.close();
         await store.close();
       })();
@@ -101,6 +119,21 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     await store.reset();
     await blob.reset();
     return { status: 'reset' };
+  });
+
+  // The full SBOM validation report (every file's errors and warnings), authenticated and scoped as the AWS API.
+  app.get<{ Params: { packageName: string; versionName: string } }>('/_flotilla/sbom-report/:packageName/:versionName', async (req, reply) => {
+    let res;
+    try {
+      const scope = api.authenticateRequest({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body: Buffer.alloc(0) });
+      const { packageName, versionName } = req.params;
+      const report = await sbomReport(store.db, scope, packageName, versionName);
+      if (!report) throw notFound(`Package version ${packageName}/${versionName} does not exist`);
+      res = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) };
+    } catch (err) {
+      res = api.errorOf(err);
+    }
+    return reply.code(res.status).headers(res.headers).send(res.body);
   });
 
   app.all('*', async (req, reply) => {

@@ -5,6 +5,7 @@ import { endpointHandlers } from './endpoint.ts';
 import { packageConfigHandlers } from './package-config.ts';
 import { packageVersionHandlers } from './package-versions.ts';
 import { packageHandlers } from './packages.ts';
+import { sbomHandlers } from './sbom.ts';
 import { tagHandlers } from './tags.ts';
 import { indexingHandlers } from './indexing.ts';
 import { jobExecutionHandlers } from './job-executions.ts';
@@ -14,7 +15,7 @@ import { thingGroupHandlers } from './thing-groups.ts';
 import { thingHandlers, thingTypeHandlers } from './things.ts';
 
 export const handlers: Record<ServiceName, HandlerMap> = {
-  iot: { ...packageHandlers, ...packageVersionHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
+  iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
   'iot-jobs-data': {},
   iotdata: {},
 };

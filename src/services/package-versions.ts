@@ -5,6 +5,7 @@ import { applyAction, checkAttributesSize, checkEditable, type VersionAction, ty
 import { conflict, notFound, validation } from '../protocol/errors.ts';
 import { packages, versions } from '../store/catalog.ts';
 import type { PackageVersionRow } from '../store/schema.ts';
+import { sbomResults } from '../store/sbom.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
 import type { RequestContext } from './context.ts';
@@ -115,6 +116,7 @@ export const packageVersionHandlers = {
       throw validation(`Package version ${packageName}/${versionName} is the default version; unset the default (UpdatePackage) before deleting it`);
     }
     await versions.delete(ctx.db, ctx.scope, packageName, versionName);
+    await sbomResults.deleteFor(ctx.db, { ...ctx.scope, package_name: packageName, version_name: versionName });
     await tags.remove(ctx.db, ctx.scope, row.arn);
     return {};
   },

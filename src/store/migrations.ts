@@ -188,5 +188,28 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0004_jobs': jobsMigration(key),
+    // SBOMs: per-file validation results, and on each version a generation (bumped by every associate and
+    // disassociate, so a validation of a superseded SBOM writes nothing) and the lease of the validator working on it.
+    '0005_sbom': {
+      async up(db: Kysely<any>) {
+        await db.schema.alterTable('package_versions').addColumn('sbom_generation', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema.alterTable('package_versions').addColumn('sbom_claimed_until', 'bigint').execute();
+        await db.schema.createIndex('package_versions_sbom_status').on('package_versions').columns(['sbom_validation_status', 'sbom_claimed_until']).execute();
+        await db.schema
+          .createTable('sbom_results')
+          .addColumn('account', key, (c) => c.notNull())
+          .addColumn('region', key, (c) => c.notNull())
+          .addColumn('package_name', key, (c) => c.notNull())
+          .addColumn('version_name', key, (c) => c.notNull())
+          .addColumn('seq', 'integer', (c) => c.notNull())
+          .addColumn('file_name', 'text', (c) => c.notNull())
+          .addColumn('validation_result', 'text', (c) => c.notNull())
+          .addColumn('error_code', 'text')
+          .addColumn('error_message', 'text')
+          .addColumn('report', 'text', (c) => c.notNull()) // JSON {format?, errors, warnings}
+          .addPrimaryKeyConstraint('sbom_results_pk', ['account', 'region', 'package_name', 'version_name', 'seq'])
+          .execute();
+      },
+    },
   };
 }

@@ -30,6 +30,10 @@ export interface PackageVersionRow extends Scoped {
   sbom_validation_status: string | null;
   created_at: number;
   updated_at: number;
+  /** Bumped by every associate and disassociate; a validation writes its results only if it is unchanged. Default 0. */
+  sbom_generation?: number;
+  /** Epoch ms until which a validator holds the IN_PROGRESS validation (its lease); null when unclaimed. */
+  sbom_claimed_until?: number | null;
 }
 
 export interface TagRow extends Scoped {
@@ -207,7 +211,20 @@ export interface IndexingConfigRow extends Scoped {
   updated_at: number;
 }
 
+/** One file's result of a version's SBOM validation (a single SBOM, or one entry of a zip). */
+export interface SbomResultRow extends Scoped {
+  package_name: string;
+  version_name: string;
+  seq: number; // order of the validator's report, the listing's key
+  file_name: string;
+  validation_result: string; // SUCCEEDED or FAILED
+  error_code: string | null;
+  error_message: string | null;
+  report: string; // JSON {format?, errors: Finding[], warnings: Finding[]}
+}
+
 export interface Database {
+  sbom_results: SbomResultRow;
   s3_buckets: S3BucketRow;
   s3_objects: S3ObjectRow;
   packages: PackageRow;
