@@ -11,6 +11,7 @@ import { CreatePackageCommand, CreatePackageVersionCommand, GetPackageVersionCom
 import { SignatureV4 } from '@smithy/signature-v4';
 import { runLoad, sendOnce, type Engine, type LoadOptions, type LoadRequest, type LoadResult } from './load.ts';
 import { BENCH_KEY, cleanupAll, cleanupNow, cpuSeconds, machineCpu, makeTempDir, peakRssMiB, startBareChild, startFlotillaChild, type ServerProcess } from './servers.ts';
+import { benchSbom } from './sbom.ts';
 import { rawCreateTransactions, rawInserts } from './sqlite.ts';
 
 const num = (name: string, fallback: number) => {
@@ -198,6 +199,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 
 try {
   await main();
+  await benchSbom();
 } catch (err) {
   console.error(`\nbench failed: ${(err as Error)?.stack ?? err}`);
   process.exitCode = 1;

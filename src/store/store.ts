@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SelectQueryBuilder } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
 import { migrations, type Dialect } from './migrations.ts';
 import type { Database, Db } from './schema.ts';
@@ -27,7 +27,7 @@ export class Store {
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = FULL'); // an acknowledged write survives power loss
     database.pragma('busy_timeout = 5000');
-    return new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
+    return new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), 'sqlite');
   }
 
   private static postgres(url: string): Store {
@@ -67,6 +67,28 @@ export class Store {
   async close(): Promise<void> {
     await this.db.destroy();
   }
+}
+
+/**
+ * Kysely prepares every statement anew; a prepared statement costs about as much as running a point
+ * lookup, so keep the most recent ones by their SQL text (statements are reusable in better-sqlite3).
+ */
+function withStatementCache(database: BetterSqlite3.Database, size = 500): SqliteDatabase {
+  const cache = new Map<string, BetterSqlite3.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = cache.get(sql);
+      if (statement) {
+        cache.delete(sql); // re-inserted below: the map's order is recency
+      } else {
+        statement = database.prepare(sql);
+        if (cache.size >= size) cache.delete(cache.keys().next().value!);
+      }
+      cache.set(sql, statement);
+      return statement;
+    },
+  };
 }
 
 /** True when the error is a primary-key or unique violation, on either database. */
