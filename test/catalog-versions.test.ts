@@ -19,15 +19,27 @@ import {
   type PackageVersionAction,
   type PackageVersionStatus,
 } from '@aws-sdk/client-iot';
+import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { startTestServer, type TestServer, expectError } from './support/server.ts';
 
 let server: TestServer;
 let iot: IoTClient;
+let s3: S3Client;
+/** A real object in the embedded S3 endpoint: artifacts must exist. */
+let artifact: { s3Location: { bucket: string; key: string; version: string } };
 before(async () => {
   server = await startTestServer();
   iot = server.iot();
+  s3 = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } });
+  await s3.send(new CreateBucketCommand({ Bucket: 'firmware' }));
+  await s3.send(new PutBucketVersioningCommand({ Bucket: 'firmware', VersioningConfiguration: { Status: 'Enabled' } }));
+  const put = await s3.send(new PutObjectCommand({ Bucket: 'firmware', Key: 'builds/1.0.0.bin', Body: 'firmware image' }));
+  artifact = { s3Location: { bucket: 'firmware', key: 'builds/1.0.0.bin', version: put.VersionId! } };
 });
-after(() => server.stop());
+after(async () => {
+  s3.destroy();
+  await server.stop();
+});
 
 let counter = 0;
 /** A name no other test in this file uses. */
@@ -81,7 +93,6 @@ async function listAll(packageName: string, options: { maxResults?: number; stat
   return { names, pages };
 }
 
-const artifact = { s3Location: { bucket: 'firmware', key: 'builds/1.0.0.bin', version: 'abc123' } };
 
 test('CreatePackageVersion then GetPackageVersion returns every field, in DRAFT, with dates', async () => {
   const packageName = await newPackage();
@@ -465,4 +476,21 @@ test('racing DeletePackage against CreatePackageVersion never leaves a version w
     const versions = (await listAll(packageName)).names;
     assert.deepEqual(versions, exists ? ['1'] : []);
   }
+});
+
+test('an artifact must exist in the object store: missing bucket, key or version is a ValidationException', async () => {
+  const packageName = await newPackage();
+  const missing = [
+    { ...artifact.s3Location, bucket: 'no-such-bucket' },
+    { ...artifact.s3Location, key: 'builds/missing.bin' },
+    { ...artifact.s3Location, version: '0000000000000000000000000000dead' },
+  ];
+  for (const s3Location of missing) {
+    await expectError(() => iot.send(new CreatePackageVersionCommand({ packageName, versionName: uniq('v'), artifact: { s3Location } })), 'ValidationException', 400, /artifact object s3:\/\/.* does not exist/);
+  }
+  assert.deepEqual((await listAll(packageName)).names, [], 'a refused create stores nothing');
+  const versionName = uniq('v');
+  await iot.send(new CreatePackageVersionCommand({ packageName, versionName, artifact: { s3Location: { bucket: 'firmware', key: 'builds/1.0.0.bin' } } }));
+  await expectError(() => iot.send(new UpdatePackageVersionCommand({ packageName, versionName, artifact: { s3Location: missing[1] } })), 'ValidationException', 400, /does not exist/);
+  assert.deepEqual((await get(packageName, versionName)).artifact, { s3Location: { bucket: 'firmware', key: 'builds/1.0.0.bin' } }, 'a refused update changes nothing');
 });

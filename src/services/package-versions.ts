@@ -9,6 +9,7 @@ import { sbomResults } from '../store/sbom.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
 import type { RequestContext } from './context.ts';
+import { requireObject } from './objects.ts';
 import { pageRequest } from './paging.ts';
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
@@ -27,6 +28,7 @@ export const packageVersionHandlers = {
     if (!(await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect))) {
       throw validation(`Package ${packageName} does not exist; create the package before its versions`);
     }
+    if (input.artifact) await requireObject(ctx, input.artifact.s3Location, 'artifact');
     const arn = packageVersionArn(ctx.scope, packageName, versionName);
     const now = ctx.now.getTime();
     const row: PackageVersionRow = {
@@ -92,6 +94,7 @@ export const packageVersionHandlers = {
     // Every ConflictException of this operation names the version, as the lifecycle ones do.
     requireValid(checkEditable(status, input), (reason) => conflict(reason, versionName));
     requireValid(checkAttributesSize(input.attributes), validation);
+    if (input.artifact) await requireObject(ctx, input.artifact.s3Location, 'artifact');
     const patch: Partial<PackageVersionRow> = { updated_at: ctx.now.getTime() };
     if (input.description !== undefined) patch.description = input.description;
     if (input.attributes !== undefined) patch.attributes = json(input.attributes);

@@ -3,15 +3,13 @@
 // background (src/services/sbom-validation.ts).
 import type * as IoT from '@aws-sdk/client-iot';
 import type { Scope } from '../domain/arn.ts';
-import type { BlobLocation } from '../blob/blob.ts';
 import { notFound, validation } from '../protocol/errors.ts';
 import { packages, versions } from '../store/catalog.ts';
 import type { Db, PackageVersionRow } from '../store/schema.ts';
 import { sbomResults, type VersionKey } from '../store/sbom.ts';
 import type { RequestContext } from './context.ts';
+import { requireObject } from './objects.ts';
 import { pageRequest } from './paging.ts';
-
-const describeLocation = (loc: BlobLocation) => `s3://${loc.bucket}/${loc.key}${loc.version !== undefined ? ` (version ${loc.version})` : ''}`;
 
 /**
  * The next SBOM generation of a version: at least the request time, so a version deleted and created again never
@@ -29,21 +27,10 @@ export const sbomHandlers = {
   async AssociateSbomWithPackageVersion(input: IoT.AssociateSbomWithPackageVersionRequest, ctx: RequestContext): Promise<IoT.AssociateSbomWithPackageVersionResponse> {
     const packageName = input.packageName!;
     const versionName = input.versionName!;
-    const s3 = input.sbom?.s3Location;
-    if (!s3?.bucket || !s3.key) throw validation('sbom.s3Location needs a bucket and a key');
     // Locking the package row serializes this with DeletePackageVersion and other changes of the package.
     await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect);
     const row = await requireVersion(ctx, packageName, versionName);
-    const blob = ctx.server.blob;
-    if (!blob) throw new Error('no object storage is configured');
-    const loc: BlobLocation = { bucket: s3.bucket, key: s3.key, ...(s3.version !== undefined ? { version: s3.version } : {}) };
-    let head;
-    try {
-      head = await blob.head(ctx.scope, loc, ctx.db);
-    } catch (err) {
-      throw validation(`The SBOM object ${describeLocation(loc)} cannot be read: ${(err as Error).message}`);
-    }
-    if (!head) throw validation(`The SBOM object ${describeLocation(loc)} does not exist (no such bucket, key or version)`);
+    const { loc, head } = await requireObject(ctx, input.sbom?.s3Location, 'SBOM');
     // Pin the version read, so that the validated bytes and anything served later are the same object.
     const version = loc.version ?? head.versionId;
     const sbom: IoT.Sbom = { s3Location: { bucket: loc.bucket, key: loc.key, ...(version !== undefined ? { version } : {}) } };
