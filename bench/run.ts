@@ -1,5 +1,6 @@
 // `npm run bench`: Flotilla's read throughput against a bare Fastify, its durable write rate against raw
-// better-sqlite3, and its peak RSS. Servers run in child processes; this process is only the load generator.
+// better-sqlite3, its peak RSS, the embedded S3 endpoint's MB/s and SBOM validation MB/s. Servers run in child
+// processes; this process is only the load generator.
 //
 // Knobs (environment): BENCH_SECONDS (measured seconds per load phase, default 5), BENCH_WARMUP_SECONDS (2),
 // BENCH_CONNECTIONS (read connections, 32), BENCH_WRITE_CONNECTIONS (16), BENCH_SQLITE_SECONDS (3),
@@ -11,6 +12,7 @@ import { CreatePackageCommand, CreatePackageVersionCommand, GetPackageVersionCom
 import { SignatureV4 } from '@smithy/signature-v4';
 import { runLoad, sendOnce, type Engine, type LoadOptions, type LoadRequest, type LoadResult } from './load.ts';
 import { BENCH_KEY, cleanupAll, cleanupNow, cpuSeconds, machineCpu, makeTempDir, peakRssMiB, startBareChild, startFlotillaChild, type ServerProcess } from './servers.ts';
+import { benchObjects } from './objects.ts';
 import { benchSbom } from './sbom.ts';
 import { rawCreateTransactions, rawInserts } from './sqlite.ts';
 
@@ -182,6 +184,8 @@ async function main(): Promise<void> {
     console.log('4. Peak RSS (VmHWM)');
     console.log(`  flotilla server      ${f0(peakRssMiB(flotilla.pid))} MiB (after all phases)`);
     console.log(`  bare fastify         ${f0(bareRss)} MiB`);
+    console.log();
+    await benchObjects(flotilla.url);
   } finally {
     iot.destroy();
     await flotilla.stop();
