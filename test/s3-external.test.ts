@@ -2,67 +2,23 @@
 // Flotilla, a real child process verifying SigV4, reached over real sockets; a third Flotilla runs with
 // `blob: <its url>`. The crash test SIGKILLs a Flotilla in the middle of an upload and restarts it.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync } from 'node:fs';
+import { existsSync, readdirSync, utimesSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { BlobStore } from '../src/blob/blob.ts';
 import { ExternalBlobStore } from '../src/blob/external.ts';
-import { createTestDatabase, startTestServer, type TestServer } from './support/server.ts';
+import { cleanups, runCleanups, spawnFlotilla, tempPlace, type Child } from './support/child.ts';
+import { startTestServer, type TestServer } from './support/server.ts';
 
-const BIN = fileURLToPath(new URL('../bin/flotilla.js', import.meta.url));
 const EXT = { accessKeyId: 'EXTKEY', secretAccessKey: 'extsecret' };
 const SCOPE = { account: '000000000000', region: 'us-east-1' };
 const TEST = { timeout: 120_000 };
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-interface Child {
-  endpoint: string;
-  process: ChildProcess;
-  exited: Promise<unknown>;
-}
-
-/** `flotilla serve` as a child process; resolves once it printed its ready line. */
-async function spawnFlotilla(dataDir: string, database: string, args: string[] = []): Promise<Child> {
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--database', database, '--log-level', 'warn', ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    return exited;
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', () => reject(new Error(`flotilla exited before it was ready: ${stderr}`)));
-  });
-  const endpoint = /api=(http:\/\/\S+)/.exec(line)?.[1];
-  assert.ok(endpoint, line);
-  return { endpoint, process: child, exited };
-}
-
-async function tempPlace(): Promise<{ dataDir: string; database: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-s3-'));
-  const db = await createTestDatabase(dataDir);
-  cleanups.push(async () => {
-    await db.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return { dataDir, database: db.url };
-}
+after(runCleanups);
 
 function s3Client(endpoint: string, credentials = EXT): S3Client {
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1 });
@@ -126,7 +82,7 @@ describe('external S3: another Flotilla process', () => {
   let other: Child;
   let seeded: { v1: string; v2: string };
   before(async () => {
-    const place = await tempPlace();
+    const place = await tempPlace('flotilla-s3-');
     other = await spawnFlotilla(place.dataDir, place.database, ['--auth', 'sigv4', '--credentials', `${EXT.accessKeyId}:${EXT.secretAccessKey}`]);
     seeded = await seed(s3Client(other.endpoint));
     // The external store takes its credentials from the standard AWS chain.
@@ -182,7 +138,7 @@ describe('embedded BlobStore', () => {
 
 describe('crash safety', () => {
   test('an upload cut off by SIGKILL leaves nothing visible, and its temp file is removed on restart', TEST, async () => {
-    const place = await tempPlace();
+    const place = await tempPlace('flotilla-s3-');
     const first = await spawnFlotilla(place.dataDir, place.database);
     const client = s3Client(first.endpoint);
     await client.send(new CreateBucketCommand({ Bucket: 'crash' }));

@@ -3,13 +3,8 @@
 // started again on the same data: every version must end SUCCEEDED or FAILED. Then a Flotilla with
 // `blob: <url of another Flotilla's embedded S3 endpoint>` associates and validates SBOMs stored there.
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
+import { readFileSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import {
   AssociateSbomWithPackageVersionCommand,
@@ -19,55 +14,14 @@ import {
   IoTClient,
   ListSbomValidationResultsCommand,
 } from '@aws-sdk/client-iot';
-import { createTestDatabase, expectError, startTestServer } from './support/server.ts';
+import { cleanups, runCleanups, spawnFlotilla, tempPlace } from './support/child.ts';
+import { expectError, startTestServer } from './support/server.ts';
 
-const BIN = fileURLToPath(new URL('../bin/flotilla.js', import.meta.url));
 const DIR = new URL('./fixtures/sbom/', import.meta.url);
 const TEST = { timeout: 240_000 };
 const CREDS = { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' };
 
-const cleanups: (() => Promise<unknown> | unknown)[] = [];
-after(async () => {
-  for (const cleanup of cleanups.reverse()) await cleanup();
-});
-
-interface Child {
-  endpoint: string;
-  process: ChildProcess;
-  exited: Promise<unknown>;
-}
-
-async function spawnFlotilla(dataDir: string, database: string, args: string[] = []): Promise<Child> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOTILLA_')));
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--database', database, '--log-level', 'warn', ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.on('data', (d) => (stderr += d));
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  cleanups.push(() => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    return exited;
-  });
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once('line', resolve);
-    child.once('exit', () => reject(new Error(`flotilla exited before it was ready: ${stderr}`)));
-  });
-  const endpoint = /api=(http:\/\/\S+)/.exec(line)?.[1];
-  assert.ok(endpoint, line);
-  return { endpoint, process: child, exited };
-}
-
-async function tempPlace(): Promise<{ dataDir: string; database: string }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-sbom-'));
-  const db = await createTestDatabase(dataDir);
-  cleanups.push(async () => {
-    await db.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
-  return { dataDir, database: db.url };
-}
+after(runCleanups);
 
 function clients(endpoint: string, credentials = CREDS) {
   const s3 = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials, maxAttempts: 1 });
@@ -97,7 +51,7 @@ async function settled(iot: IoTClient, packageName: string, versionName: string,
 
 describe('a validation interrupted by SIGKILL resumes after restart', () => {
   test('every version ends SUCCEEDED or FAILED', TEST, async () => {
-    const place = await tempPlace();
+    const place = await tempPlace('flotilla-sbom-');
     const args = ['--sbom-concurrency', '1'];
     const first = await spawnFlotilla(place.dataDir, place.database, args);
     const { s3, iot } = clients(first.endpoint);
@@ -134,7 +88,7 @@ describe('a validation interrupted by SIGKILL resumes after restart', () => {
 describe('external S3: the SBOM lives in another Flotilla', () => {
   test('associate pins the version, validation reads it from the external endpoint', TEST, async () => {
     const EXT = { accessKeyId: 'EXTKEY', secretAccessKey: 'extsecret' };
-    const place = await tempPlace();
+    const place = await tempPlace('flotilla-sbom-');
     const other = await spawnFlotilla(place.dataDir, place.database, ['--auth', 'sigv4', '--credentials', `${EXT.accessKeyId}:${EXT.secretAccessKey}`]);
     const { s3 } = clients(other.endpoint, EXT);
     await s3.send(new CreateBucketCommand({ Bucket: 'ext-sboms' }));

@@ -3,6 +3,7 @@ import type * as IoT from '@aws-sdk/client-iot';
 import { parseArn } from '../domain/arn.ts';
 import { notFound } from '../protocol/errors.ts';
 import { jobTemplates } from '../store/jobs.ts';
+import type { JobTemplateRow } from '../store/schema.ts';
 import type { RequestContext } from './context.ts';
 import { parsed } from './job-inputs.ts';
 import { findManagedTemplate, parseManagedTemplateArn, type ManagedTemplate } from './managed-templates.ts';
@@ -32,6 +33,11 @@ export async function templateFields(ctx: RequestContext, arn: string): Promise<
   const ours = p && p.scope.account === ctx.scope.account && p.scope.region === ctx.scope.region;
   const row = ours && p.resource.type === 'jobTemplate' ? await jobTemplates.get(ctx.db, ctx.scope, p.resource.jobTemplateId) : undefined;
   if (!row) throw notFound(`Job template ${arn} does not exist`);
+  return storedTemplateFields(row);
+}
+
+/** The fields a stored custom template carries, as the API shapes them. */
+export function storedTemplateFields(row: JobTemplateRow): Omit<TemplateFields, 'managed'> {
   return {
     document: row.document ?? undefined,
     documentSource: row.document_source ?? undefined,

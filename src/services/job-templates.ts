@@ -9,6 +9,7 @@ import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
 import type { RequestContext } from './context.ts';
 import { checkConfigs, checkDestinationArns, checkMaintenanceWindows, json, parsed } from './job-inputs.ts';
+import { storedTemplateFields } from './job-templates-source.ts';
 import { findManagedTemplate, managedTemplateArn, MANAGED_TEMPLATES } from './managed-templates.ts';
 import { pageRequest } from './paging.ts';
 
@@ -85,16 +86,8 @@ export const jobTemplateHandlers = {
       jobTemplateArn: row.arn,
       jobTemplateId: row.template_id,
       description: row.description,
-      documentSource: row.document_source ?? undefined,
-      document: row.document ?? undefined,
       createdAt: new Date(row.created_at),
-      presignedUrlConfig: parsed(row.presigned_url_config),
-      jobExecutionsRolloutConfig: parsed(row.rollout_config),
-      abortConfig: parsed(row.abort_config),
-      timeoutConfig: parsed(row.timeout_config),
-      jobExecutionsRetryConfig: parsed(row.retry_config),
-      maintenanceWindows: parsed(row.maintenance_windows),
-      destinationPackageVersions: parsed(row.destinations),
+      ...storedTemplateFields(row),
     };
   },
 
