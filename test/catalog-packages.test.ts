@@ -16,7 +16,7 @@ import {
   type IoTClient,
   type PackageSummary,
 } from '@aws-sdk/client-iot';
-import { startTestServer, type TestServer, expectError } from './support/server.ts';
+import { startTestServer, type TestServer, expectError, invalid, clockPast, body } from './support/server.ts';
 
 let server: TestServer;
 let iot: IoTClient;
@@ -32,21 +32,6 @@ const uniq = (label: string) => `${label}-${++counter}`;
 let accounts = 0;
 /** A client of an account of its own, so that listings hold only what the test created there. */
 const freshAccount = () => server.iot({ accessKeyId: String(310000000000 + ++accounts) });
-
-/** The AWS message of one failed constraint on `member`. */
-const invalid = (member: string, rule: string) =>
-  new RegExp(`^1 validation error detected: Value .* at '${member.replaceAll('.', '\\.')}' failed to satisfy constraint: Member must ${rule}`);
-
-/** Waits until the clock has moved past `date`, so that the next write gets a later timestamp. */
-async function clockPast(date: Date): Promise<void> {
-  while (Date.now() <= date.getTime()) await new Promise((resolve) => setImmediate(resolve));
-}
-
-/** The response body without the SDK's per-call metadata. */
-function body<T extends { $metadata: unknown }>(output: T): Omit<T, '$metadata'> {
-  const { $metadata: _metadata, ...rest } = output;
-  return rest;
-}
 
 async function publishedVersion(client: IoTClient, packageName: string, versionName: string, deprecate = false): Promise<void> {
   await client.send(new CreatePackageVersionCommand({ packageName, versionName }));

@@ -20,7 +20,7 @@ import {
   type PackageVersionStatus,
 } from '@aws-sdk/client-iot';
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startTestServer, type TestServer, expectError } from './support/server.ts';
+import { startTestServer, type TestServer, expectError, invalid, clockPast, body } from './support/server.ts';
 
 let server: TestServer;
 let iot: IoTClient;
@@ -44,20 +44,6 @@ after(async () => {
 let counter = 0;
 /** A name no other test in this file uses. */
 const uniq = (label: string) => `${label}-${++counter}`;
-
-/** The AWS message of one failed constraint on `member`. */
-const invalid = (member: string, rule: string) =>
-  new RegExp(`^1 validation error detected: Value .* at '${member.replaceAll('.', '\\.')}' failed to satisfy constraint: Member must ${rule}`);
-
-/** Waits until the clock has moved past `date`, so that the next write gets a later timestamp. */
-async function clockPast(date: Date): Promise<void> {
-  while (Date.now() <= date.getTime()) await new Promise((resolve) => setImmediate(resolve));
-}
-
-function body<T extends { $metadata: unknown }>(output: T): Omit<T, '$metadata'> {
-  const { $metadata: _metadata, ...rest } = output;
-  return rest;
-}
 
 async function newPackage(): Promise<string> {
   const packageName = uniq('pkg');
@@ -92,7 +78,6 @@ async function listAll(packageName: string, options: { maxResults?: number; stat
   } while (nextToken);
   return { names, pages };
 }
-
 
 test('CreatePackageVersion then GetPackageVersion returns every field, in DRAFT, with dates', async () => {
   const packageName = await newPackage();

@@ -3,7 +3,6 @@
 // against MANIFEST.tsv through GetPackageVersion and ListSbomValidationResults; errors, re-association,
 // disassociation, filters, pagination, size limits and the full report of the extension route.
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -21,30 +20,13 @@ import {
 import { SignatureV4 } from '@smithy/signature-v4';
 import { KEY, OTHER, startS3Server, type S3TestServer } from './support/s3.ts';
 import { expectError, startTestServer, type TestServer } from './support/server.ts';
+import { sbomFixture, sbomManifest } from './support/sbom-fixtures.ts';
 
-const DIR = new URL('./fixtures/sbom/', import.meta.url);
 const TEST = { timeout: 120_000 };
 const BUCKET = 'sboms';
 const PKG = 'firmware';
 
-interface Row {
-  file: string;
-  expected: 'valid' | 'invalid';
-  errorCode: string;
-  source_path: string;
-}
-
-function manifest(): Row[] {
-  const [header, ...lines] = readFileSync(new URL('MANIFEST.tsv', DIR), 'utf8').split('\n').filter((l) => l.trim());
-  const cols = header!.split('\t');
-  return lines.map((line) => {
-    const cells = line.split('\t');
-    return Object.fromEntries(cols.map((c, i) => [c, cells[i] ?? ''])) as unknown as Row;
-  });
-}
-
-const rows = manifest();
-const fixture = (file: string) => readFileSync(new URL(file, DIR));
+const rows = sbomManifest();
 /** Version names are [a-zA-Z0-9-_.]+: the fixture's name with anything else replaced. */
 const versionOf = (file: string) => `v-${file.replace(/[^a-zA-Z0-9-_.]/g, '_')}`.slice(0, 64);
 
@@ -85,7 +67,7 @@ before(async () => {
   await s3.send(new PutBucketVersioningCommand({ Bucket: BUCKET, VersioningConfiguration: { Status: 'Enabled' } }));
   await iot.send(new CreatePackageCommand({ packageName: PKG }));
   for (const r of rows) {
-    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `fixtures/${r.file}`, Body: fixture(r.file) }));
+    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `fixtures/${r.file}`, Body: sbomFixture(r.file) }));
     versionIds.set(r.file, put.VersionId!);
     await iot.send(new CreatePackageVersionCommand({ packageName: PKG, versionName: versionOf(r.file) }));
   }
@@ -213,10 +195,10 @@ describe('re-association, disassociation, deletion', () => {
 
   test('a later object version is pinned; the pinned one is validated even after the key changes', TEST, async () => {
     const versionName = versionOf('cdx-1.6-cbom-certificate.json');
-    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'moving.json', Body: fixture('bad-not-sbom-tiny.json') }));
+    const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'moving.json', Body: sbomFixture('bad-not-sbom-tiny.json') }));
     const out = await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET, key: 'moving.json' } } }));
     assert.equal(out.sbom?.s3Location?.version, put.VersionId);
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'moving.json', Body: fixture('cdx-1.4-laravel.json') }));
+    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'moving.json', Body: sbomFixture('cdx-1.4-laravel.json') }));
     assert.equal(await settled(iot, PKG, versionName), 'FAILED');
     // An explicit version is read exactly.
     const later = await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET, key: 'moving.json', version: put.VersionId } } }));
@@ -337,7 +319,7 @@ describe('limits and settings', () => {
   });
 
   test('an object over --sbom-max-object-size is one FAILED FILE_SIZE_LIMIT_EXCEEDED row named after the key', TEST, async () => {
-    const body = fixture('cdx-1.5-mature-example.json');
+    const body = sbomFixture('cdx-1.5-mature-example.json');
     assert.ok(body.length > 4096);
     await smallS3.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'dir/big.json', Body: body }));
     await smallIot.send(new AssociateSbomWithPackageVersionCommand({ packageName: 'p', versionName: 'big', sbom: { s3Location: { bucket: 'bkt', key: 'dir/big.json' } } }));

@@ -1,43 +1,21 @@
 // Every sample in test/fixtures/sbom/ (real SBOMs and upstream test fixtures, see its README.md)
 // through validateSbom, checked against MANIFEST.tsv; a few of them through the worker pool too.
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { after, describe, test } from 'node:test';
 import { SbomValidatorPool } from '../src/sbom/pool.ts';
 import { MAX_MESSAGE_CHARS, SBOM_FORMATS, validateSbom, type FileReport, type SbomFormat } from '../src/sbom/validate.ts';
+import { sbomFixture, sbomManifest, SBOM_FIXTURES, type ManifestRow } from './support/sbom-fixtures.ts';
 
-const DIR = new URL('./fixtures/sbom/', import.meta.url);
-
-interface Row {
-  file: string;
-  format: string;
-  specVersion: string;
-  expected: 'valid' | 'invalid';
-  errorCode: string;
-  policy: string;
-  source_path: string;
-  note: string;
-}
-
-function manifest(): Row[] {
-  const [header, ...lines] = readFileSync(new URL('MANIFEST.tsv', DIR), 'utf8').split('\n').filter((l) => l.trim());
-  const cols = header!.split('\t');
-  return lines.map((line) => {
-    const cells = line.split('\t');
-    return Object.fromEntries(cols.map((c, i) => [c, cells[i] ?? ''])) as unknown as Row;
-  });
-}
-
-const rows = manifest();
-const bytesOf = (file: string): Buffer => readFileSync(new URL(file, DIR));
+const rows = sbomManifest();
 
 /** The format id we expect to be detected for a row, when the manifest names one we know. */
-function expectedFormat(r: Row): string | undefined {
+function expectedFormat(r: ManifestRow): string | undefined {
   if (r.format === 'cyclonedx-json' || r.format === 'cyclonedx-xml' || r.format === 'spdx-json') return `${r.format}-${r.specVersion}`;
   return undefined;
 }
 
-function checkReport(r: Row, rep: FileReport): void {
+function checkReport(r: ManifestRow, rep: FileReport): void {
   assert.ok(rep.fileName, 'fileName set');
   if (rep.validationResult === 'FAILED') {
     assert.ok(rep.errorCode, `${rep.fileName}: FAILED with an errorCode`);
@@ -51,7 +29,7 @@ function checkReport(r: Row, rep: FileReport): void {
 }
 
 test('the manifest lists every fixture file and nothing else', () => {
-  const files = readdirSync(DIR).filter((f) => f !== 'MANIFEST.tsv' && f !== 'README.md').sort();
+  const files = readdirSync(SBOM_FIXTURES).filter((f) => f !== 'MANIFEST.tsv' && f !== 'README.md').sort();
   assert.deepEqual(rows.map((r) => r.file).sort(), files);
   assert.equal(rows.length, 20);
 });
@@ -59,7 +37,7 @@ test('the manifest lists every fixture file and nothing else', () => {
 describe('each sample gets the verdict MANIFEST.tsv gives it (default policy)', () => {
   for (const r of rows) {
     test(`${r.file}: ${r.expected}${r.errorCode ? ` (${r.errorCode})` : ''} [${r.policy}]`, async () => {
-      const reports = await validateSbom(bytesOf(r.file), r.file);
+      const reports = await validateSbom(sbomFixture(r.file), r.file);
       for (const rep of reports) checkReport(r, rep);
       if (r.format === 'zip') {
         // e.g. note "entries: SUCCEEDED, FAILED", members listed in source_path "members: a b"
@@ -68,7 +46,7 @@ describe('each sample gets the verdict MANIFEST.tsv gives it (default policy)', 
         assert.deepEqual(reports.map((x) => x.fileName), members);
         assert.deepEqual(reports.map((x) => x.validationResult), verdicts);
         for (const [i, m] of members.entries()) {
-          const alone = await validateSbom(bytesOf(m), m);
+          const alone = await validateSbom(sbomFixture(m), m);
           assert.deepEqual(reports[i], alone[0], `${m}: same report inside the zip as on its own`);
         }
         return;
@@ -85,17 +63,17 @@ describe('each sample gets the verdict MANIFEST.tsv gives it (default policy)', 
 });
 
 test('schema failures name the failing JSON path and the rule', async () => {
-  const [email] = await validateSbom(bytesOf('bad-cdx-1.4-email-format.json'), 'x');
+  const [email] = await validateSbom(sbomFixture('bad-cdx-1.4-email-format.json'), 'x');
   assert.match(email!.errorMessage!, /^CycloneDX 1\.4 schema: \/metadata\/supplier\/contact\/0\/email must match format "idn-email" \[format at #\/definitions\//);
   assert.equal(email!.errors[0]!.path, '/metadata/supplier/contact/0/email');
-  const [creators] = await validateSbom(bytesOf('bad-spdx-2.3-empty-creators.spdx.json'), 'x');
+  const [creators] = await validateSbom(sbomFixture('bad-spdx-2.3-empty-creators.spdx.json'), 'x');
   assert.match(creators!.errorMessage!, /^SPDX 2\.3 schema: \/creationInfo\/creators must NOT have fewer than 1 items \[minItems at /);
-  const [missing] = await validateSbom(bytesOf('bad-spdx-2.2-missing-creationinfo.spdx.json'), 'x');
+  const [missing] = await validateSbom(sbomFixture('bad-spdx-2.2-missing-creationinfo.spdx.json'), 'x');
   assert.match(missing!.errorMessage!, /^SPDX 2\.2 schema: \/ must have required property 'creationInfo' \[required at #\/required\]/);
 });
 
 test('rejections by format say why', async () => {
-  const msg = async (f: string) => (await validateSbom(bytesOf(f), f))[0]!.errorMessage!;
+  const msg = async (f: string) => (await validateSbom(sbomFixture(f), f))[0]!.errorMessage!;
   assert.match(await msg('bad-spdx-2.2-tagvalue.spdx'), /tag-value/);
   assert.match(await msg('bad-spdx-3.0-has-sbom.json'), /SPDX 3/);
   assert.match(await msg('bad-cdx-1.2-cern.json'), /specVersion "1\.2" is not supported/);
@@ -106,7 +84,7 @@ describe('the policy column: narrowing the accepted set flips exactly those rows
   const without = (...drop: SbomFormat[]) => SBOM_FORMATS.filter((f) => !drop.includes(f));
   test('xml: without CycloneDX XML, the XML samples fail as INCOMPATIBLE_FORMAT', async () => {
     for (const r of rows.filter((x) => x.policy === 'xml')) {
-      const [rep] = await validateSbom(bytesOf(r.file), r.file, { accepted: without('cyclonedx-xml-1.4', 'cyclonedx-xml-1.5', 'cyclonedx-xml-1.6') });
+      const [rep] = await validateSbom(sbomFixture(r.file), r.file, { accepted: without('cyclonedx-xml-1.4', 'cyclonedx-xml-1.5', 'cyclonedx-xml-1.6') });
       assert.equal(rep!.validationResult, 'FAILED');
       assert.equal(rep!.errorCode, 'INCOMPATIBLE_FORMAT');
       assert.match(rep!.errorMessage!, /CycloneDX XML 1\.\d is not accepted/);
@@ -114,21 +92,21 @@ describe('the policy column: narrowing the accepted set flips exactly those rows
   });
   test('spdx22: without SPDX 2.2, the 2.2 sample fails', async () => {
     for (const r of rows.filter((x) => x.policy === 'spdx22')) {
-      const [rep] = await validateSbom(bytesOf(r.file), r.file, { accepted: without('spdx-json-2.2') });
+      const [rep] = await validateSbom(sbomFixture(r.file), r.file, { accepted: without('spdx-json-2.2') });
       assert.equal(rep!.validationResult, 'FAILED');
       assert.match(rep!.errorMessage!, /SPDX JSON 2\.2 is not accepted/);
     }
   });
   test('lenient23: with the released 2.3 enums only, the underscore sample fails on referenceCategory', async () => {
     for (const r of rows.filter((x) => x.policy === 'lenient23')) {
-      const [rep] = await validateSbom(bytesOf(r.file), r.file, { lenientSpdx23: false });
+      const [rep] = await validateSbom(sbomFixture(r.file), r.file, { lenientSpdx23: false });
       assert.equal(rep!.validationResult, 'FAILED');
       assert.match(rep!.errorMessage!, /referenceCategory must be equal to one of the allowed values/);
     }
   });
   test('core rows do not depend on the accepted set beyond their own format', async () => {
     for (const r of rows.filter((x) => x.policy === 'core')) {
-      const [rep] = await validateSbom(bytesOf(r.file), r.file, { lenientSpdx23: false });
+      const [rep] = await validateSbom(sbomFixture(r.file), r.file, { lenientSpdx23: false });
       assert.equal(rep!.validationResult, r.expected === 'valid' ? 'SUCCEEDED' : 'FAILED', r.file);
     }
   });
@@ -139,8 +117,8 @@ describe('through the worker pool', () => {
   after(() => pool.close());
   for (const f of ['cdx-1.6-local-workspaces.xml', 'zip-mixed.zip', 'bad-cdx-1.4-email-format.json', 'spdx-2.3-underscore-refcategory.spdx.json']) {
     test(`${f}: same reports as in-process`, async () => {
-      const direct = await validateSbom(bytesOf(f), f);
-      const viaPool = await pool.validate(bytesOf(f), f);
+      const direct = await validateSbom(sbomFixture(f), f);
+      const viaPool = await pool.validate(sbomFixture(f), f);
       assert.deepEqual(viaPool, direct);
     });
   }
@@ -148,7 +126,7 @@ describe('through the worker pool', () => {
     const small = new SbomValidatorPool({ recycleAboveXmlBytes: 50_000 });
     try {
       for (const f of ['cdx-1.4-laravel.xml', 'cdx-1.4-laravel.json', 'cdx-1.6-local-workspaces.xml', 'cdx-1.4-laravel.xml']) {
-        const [r] = await small.validate(bytesOf(f), f);
+        const [r] = await small.validate(sbomFixture(f), f);
         assert.equal(r!.validationResult, 'SUCCEEDED', f);
       }
       // laravel.xml (125 kB) retires its worker, twice; the JSON and the 9 kB XML do not.
@@ -159,7 +137,7 @@ describe('through the worker pool', () => {
   });
 
   test('the input buffer is transferred, not copied', async () => {
-    const own = new Uint8Array(bytesOf('cdx-1.5-trivy-artifact.json')); // a view over its own ArrayBuffer
+    const own = new Uint8Array(sbomFixture('cdx-1.5-trivy-artifact.json')); // a view over its own ArrayBuffer
     const done = pool.validate(own, 'trivy.json');
     assert.equal(own.byteLength, 0, 'detached after validate()');
     assert.equal((await done)[0]!.validationResult, 'SUCCEEDED');

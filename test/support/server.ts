@@ -83,3 +83,18 @@ export async function expectError(call: () => Promise<unknown>, name: string, st
   if (message) assert.match(err.message, message);
   return err;
 }
+
+/** The AWS message of one failed constraint on `member`. */
+export const invalid = (member: string, rule: string) =>
+  new RegExp(`^1 validation error detected: Value .* at '${member.replaceAll('.', '\\.')}' failed to satisfy constraint: Member must ${rule}`);
+
+/** Waits until the clock has moved past `date`, so that the next write gets a later timestamp. */
+export async function clockPast(date: Date): Promise<void> {
+  while (Date.now() <= date.getTime()) await new Promise((resolve) => setImmediate(resolve));
+}
+
+/** The response body without the SDK's per-call metadata. */
+export function body<T extends { $metadata: unknown }>(output: T): Omit<T, '$metadata'> {
+  const { $metadata: _metadata, ...rest } = output;
+  return rest;
+}
