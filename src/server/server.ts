@@ -3,9 +3,12 @@ import Fastify, { type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { ServerInfo } from '../services/context.ts';
 import { handlers } from '../services/index.ts';
+import { EffectRunner } from '../engine/effects.ts';
+import { followMembership } from '../services/job-registry.ts';
 import { SbomValidator } from '../services/sbom-validation.ts';
 import { sbomReport } from '../services/sbom.ts';
 import { notFound } from '../protocol/errors.ts';
+import { effects } from '../store/effects.ts';
 import { idempotency } from '../store/idempotency.ts';
 import { Store } from '../store/store.ts';
 import { openBlob, type BlobSetup, type BlobStore } from '../blob/blob.ts';
@@ -67,7 +70,18 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     await store.close();
     throw err;
   }
-  server.sbomNudge = sbomValidator.nudge;
+
+  // Effects follow commits: every transaction's recorded effects are claimed and carried out by this runner.
+  const effectRunner = new EffectRunner({
+    store,
+    log: logger,
+    handlers: {
+      'registry.membership': (e) => followMembership(store, e.scope, e.subject),
+      'sbom.validate': async () => sbomValidator.nudge(),
+    },
+  });
+  store.afterCommit(effectRunner.wake);
+  effectRunner.start();
 
   const prune = setInterval(() => {
     idempotency.pruneBefore(store.db, Date.now() - IDEMPOTENCY_WINDOW_MS).catch((err) => logger.warn({ err }, 'pruning client tokens failed'));
@@ -83,6 +97,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       stopping ??= (async () => {
         clearInterval(prune);
         await app.close();
+        await effectRunner.stop();
         // Before the store closes: an abandoned validation writes nothing and is taken up again at the next start.
         await sbomValidator.stop();
         await blob.close();
@@ -111,7 +126,7 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     readBufferedBody(payload, req.headers['content-length'], BODY_LIMIT, done);
   });
 
-  app.get('/_flotilla/health', async () => ({ status: 'ok', store: store.dialect }));
+  app.get('/_flotilla/health', async () => ({ status: 'ok', store: store.dialect, effects: await effects.counts(store.db) }));
   app.post('/_flotilla/reset', async (_req, reply) => {
     if (!config.allowReset) {
       return reply.code(403).send({ message: 'Reset is allowed only with the embedded SQLite store and --auth off, or with --allow-reset' });

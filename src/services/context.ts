@@ -10,8 +10,6 @@ export interface ServerInfo {
   mqttUrl?: string;
   /** Object storage (embedded S3 endpoint or external S3): artifacts, SBOMs, presigned URLs. */
   blob?: import('../blob/blob.ts').BlobStore;
-  /** Wakes the background SBOM validator (after AssociateSbomWithPackageVersion); absent when none runs. */
-  sbomNudge?: () => void;
 }
 
 export interface RequestContext {

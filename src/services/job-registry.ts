@@ -1,113 +1,92 @@
-// Jobs follow the thing registry: a thing joining a group that a CONTINUOUS job targets is queued; one that stops
-// being a target of such a job has its unfinished execution REMOVED; a deleted thing's executions are deleted.
+// Jobs follow the thing registry (jobs-semantics §2.3). A membership change records a `registry.membership` effect
+// in its own transaction; after commit, `followMembership` compares the thing's current groups with every active
+// CONTINUOUS job: a thing that is now a target and has no live execution is queued (again, after a REMOVED one,
+// with a fresh retry budget), and one that no longer is has its unfinished execution REMOVED. It reads current
+// state, so a replayed or coalesced effect gives the same result. A deleted thing's executions go with it
+// (`forgetThing`, called inside DeleteThing's transaction).
 import { thingArn, type Scope } from '../domain/arn.ts';
 import { isTerminal, newExecution, removeExecution, type ExecutionStatus } from '../domain/jobs/execution-state.ts';
 import { executions, jobs } from '../store/jobs.ts';
 import type { Db, JobRow } from '../store/schema.ts';
-import { registryListeners, thingGroups } from '../store/things.ts';
-import { patchOf, settleJob, stateOf } from './job-views.ts';
+import type { Store } from '../store/store.ts';
 import { inScope } from '../store/scope.ts';
+import { thingGroups, things } from '../store/things.ts';
+import { patchOf, settleJob, stateOf } from './job-views.ts';
 
-/** The group and its ancestors. */
-async function lineage(db: Db, scope: Scope, groupName: string): Promise<string[]> {
-  const row = await thingGroups.get(db, scope, groupName);
-  if (!row) return [groupName];
-  return [groupName, ...(await thingGroups.ancestors(db, scope, row)).map((g) => g.name)];
-}
-
-/** Active CONTINUOUS jobs that target any of these groups. */
-async function continuousJobsTargeting(db: Db, scope: Scope, groups: string[]): Promise<JobRow[]> {
-  if (groups.length === 0) return [];
+/** Active CONTINUOUS jobs of the scope. */
+function continuousJobs(db: Db, scope: Scope): Promise<JobRow[]> {
   return db
-    .selectFrom('jobs as j')
-    .selectAll('j')
-    .where('j.account', '=', scope.account)
-    .where('j.region', '=', scope.region)
-    .where('j.target_selection', '=', 'CONTINUOUS')
-    .where('j.status', 'in', ['IN_PROGRESS', 'SCHEDULED'])
-    .where(({ exists, selectFrom }) =>
-      exists(
-        selectFrom('job_targets as t')
-          .select('t.job_id')
-          .whereRef('t.account', '=', 'j.account')
-          .whereRef('t.region', '=', 'j.region')
-          .whereRef('t.job_id', '=', 'j.job_id')
-          .where('t.kind', '=', 'thinggroup')
-          .where('t.name', 'in', groups),
-      ),
-    )
-    .orderBy('j.job_id')
-    .execute();
-}
-
-async function onAdded(db: Db, scope: Scope, groupName: string, thingName: string): Promise<void> {
-  const now = Date.now();
-  for (const job of await continuousJobsTargeting(db, scope, await lineage(db, scope, groupName))) {
-    if (job.status !== 'IN_PROGRESS') continue; // a SCHEDULED job fans out when it starts
-    const latest = await executions.get(db, scope, job.job_id, thingName);
-    // A thing that left (REMOVED) and comes back runs the job again, with a fresh retry budget.
-    if (latest && latest.status !== 'REMOVED') continue;
-    const initial = newExecution(now);
-    await executions.insert(db, [
-      {
-        ...scope,
-        job_id: job.job_id,
-        thing_name: thingName,
-        execution_number: (latest?.execution_number ?? 0) + 1,
-        thing_arn: thingArn(scope, thingName),
-        retry_attempt: 0,
-        queued_at: now,
-        ...patchOf(initial),
-      },
-    ]);
-  }
-}
-
-async function onRemoved(db: Db, scope: Scope, groupName: string, thingName: string): Promise<void> {
-  const jobsOfGroup = await continuousJobsTargeting(db, scope, await lineage(db, scope, groupName));
-  if (jobsOfGroup.length === 0) return;
-  // Whatever else still makes the thing a target: its other groups and their ancestors (this membership excluded).
-  const still = new Set<string>();
-  for (const other of await thingGroups.groupsOfThing(db, scope, thingName)) {
-    if (other !== groupName) for (const name of await lineage(db, scope, other)) still.add(name);
-  }
-  const now = Date.now();
-  for (const job of jobsOfGroup) {
-    const targets: string[] = JSON.parse(job.targets);
-    const direct = targets.includes(thingArn(scope, thingName));
-    const viaGroup = targets.some((arn) => still.has(arn.slice(arn.lastIndexOf('/') + 1)) && arn.includes(':thinggroup/'));
-    if (direct || viaGroup) continue;
-    const latest = await executions.get(db, scope, job.job_id, thingName);
-    if (!latest || isTerminal(latest.status as ExecutionStatus)) continue;
-    const result = removeExecution(stateOf(latest), now);
-    if (result.ok) await executions.update(db, latest, patchOf(result.state));
-    await settleJob(db, job, now);
-  }
-}
-
-async function onDeleted(db: Db, scope: Scope, thingName: string): Promise<void> {
-  const rows = await db
-    .selectFrom('job_executions')
-    .select('job_id')
-    .distinct()
+    .selectFrom('jobs')
+    .selectAll()
     .$call(inScope(scope))
-    .where('thing_name', '=', thingName)
+    .where('target_selection', '=', 'CONTINUOUS')
+    .where('status', 'in', ['IN_PROGRESS', 'SCHEDULED'])
+    .orderBy('job_id')
     .execute();
-  await db.deleteFrom('job_executions').$call(inScope(scope)).where('thing_name', '=', thingName).execute();
+}
+
+/** Every group that makes the thing a member: its groups and all their ancestors. */
+async function effectiveGroups(db: Db, scope: Scope, thingName: string): Promise<Set<string>> {
+  const names = new Set<string>();
+  for (const name of await thingGroups.groupsOfThing(db, scope, thingName)) {
+    names.add(name);
+    const row = await thingGroups.get(db, scope, name);
+    if (row) for (const ancestor of await thingGroups.ancestors(db, scope, row)) names.add(ancestor.name);
+  }
+  return names;
+}
+
+function targets(job: JobRow, scope: Scope, thingName: string, groups: Set<string>): boolean {
+  const arns: string[] = JSON.parse(job.targets);
+  if (arns.includes(thingArn(scope, thingName))) return true;
+  return arns.some((arn) => arn.includes(':thinggroup/') && groups.has(arn.slice(arn.lastIndexOf('/') + 1)));
+}
+
+/** The effect handler of `registry.membership`: one short transaction per job that needs a change. */
+export async function followMembership(store: Store, scope: Scope, thingName: string): Promise<void> {
+  const active = await continuousJobs(store.db, scope);
+  if (active.length === 0) return;
+  for (const candidate of active) {
+    await store.transaction(async (tx) => {
+      // The job row lock serializes this with CancelJob, AssociateTargetsWithJob and the job's other writers.
+      const job = await jobs.lock(tx, scope, candidate.job_id, store.dialect);
+      if (!job || (job.status !== 'IN_PROGRESS' && job.status !== 'SCHEDULED')) return;
+      const thing = await things.get(tx, scope, thingName);
+      const isTarget = thing !== undefined && targets(job, scope, thingName, await effectiveGroups(tx, scope, thingName));
+      const latest = await executions.get(tx, scope, job.job_id, thingName);
+      const now = Date.now();
+      if (isTarget) {
+        if (job.status !== 'IN_PROGRESS') return; // a SCHEDULED job fans out when it starts
+        if (latest && latest.status !== 'REMOVED') return;
+        const initial = newExecution(now);
+        await executions.insert(tx, [
+          {
+            ...scope,
+            job_id: job.job_id,
+            thing_name: thingName,
+            execution_number: (latest?.execution_number ?? 0) + 1,
+            thing_arn: thingArn(scope, thingName),
+            retry_attempt: 0,
+            queued_at: now,
+            ...patchOf(initial),
+          },
+        ]);
+      } else if (latest && !isTerminal(latest.status as ExecutionStatus)) {
+        const result = removeExecution(stateOf(latest), now);
+        if (result.ok) await executions.update(tx, latest, patchOf(result.state));
+        await settleJob(tx, job, now);
+      }
+    });
+  }
+}
+
+/** DeleteThing: the thing's executions are deleted with it, and jobs left with only finished work complete. */
+export async function forgetThing(db: Db, scope: Scope, thingName: string): Promise<void> {
+  const rows = await db.selectFrom('job_executions').select('job_id').distinct().$call(inScope(scope)).where('thing_name', '=', thingName).execute();
+  await executions.deleteOfThing(db, scope, thingName);
   const now = Date.now();
   for (const { job_id } of rows) {
     const job = await jobs.get(db, scope, job_id);
     if (job) await settleJob(db, job, now);
   }
-}
-
-let registered = false;
-
-/** Hooks jobs into the registry's change events (once per process). */
-export function registerJobListeners(): void {
-  if (registered) return;
-  registered = true;
-  registryListeners.thingAddedToGroup.push(onAdded);
-  registryListeners.thingRemovedFromGroup.push(onRemoved);
-  registryListeners.thingDeleted.push(onDeleted);
 }

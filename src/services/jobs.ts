@@ -27,13 +27,10 @@ import {
   resolveTargets,
   type Target,
 } from './job-inputs.ts';
-import { registerJobListeners } from './job-registry.ts';
 import { templateFields, type TemplateFields } from './job-templates-source.ts';
 import { fanOut, jobSummary, jobView, patchOf, settleJob, stateOf } from './job-views.ts';
 import { checkDocumentParameters } from './managed-templates.ts';
 import { pageRequest } from './paging.ts';
-
-registerJobListeners();
 
 const limitExceeded = (message: string) => new ServiceError('LimitExceededException', message);
 

@@ -5,6 +5,7 @@ import type * as IoT from '@aws-sdk/client-iot';
 import type { Scope } from '../domain/arn.ts';
 import { notFound, validation } from '../protocol/errors.ts';
 import { packages, versions } from '../store/catalog.ts';
+import { effects } from '../store/effects.ts';
 import type { Db, PackageVersionRow } from '../store/schema.ts';
 import { sbomResults, type VersionKey } from '../store/sbom.ts';
 import type { RequestContext } from './context.ts';
@@ -37,7 +38,7 @@ export const sbomHandlers = {
     const key: VersionKey = { ...ctx.scope, package_name: packageName, version_name: versionName };
     await versions.update(ctx.db, ctx.scope, packageName, versionName, { sbom: JSON.stringify(sbom), sbom_validation_status: 'IN_PROGRESS', sbom_generation: nextGeneration(row, ctx), sbom_claimed_until: null, updated_at: ctx.now.getTime() });
     await sbomResults.deleteFor(ctx.db, key);
-    ctx.server.sbomNudge?.();
+    await effects.emit(ctx.db, ctx.scope, [{ kind: 'sbom.validate', subject: '', payload: {} }]);
     return { packageName, versionName, sbom, sbomValidationStatus: 'IN_PROGRESS' };
   },
 

@@ -8,7 +8,8 @@ import { invalidRequest, notFound } from '../protocol/errors.ts';
 import type { ThingGroupRow, ThingRow } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import { registryListeners, thingGroups, things } from '../store/things.ts';
+import { effects } from '../store/effects.ts';
+import { thingGroups, things } from '../store/things.ts';
 import type { RequestContext } from './context.ts';
 import { pageRequest } from './paging.ts';
 import { alreadyExists, check, versionConflict } from './things.ts';
@@ -62,16 +63,15 @@ async function addMembership(ctx: RequestContext, thing: ThingRow, group: ThingG
     if (row) current.set(name, await rootOf(ctx, row));
   }
   check(checkMembership(current, group.name, await rootOf(ctx, group)));
-  if (await thingGroups.addThing(ctx.db, ctx.scope, group.name, thing.name, ctx.now.getTime())) {
-    for (const listener of registryListeners.thingAddedToGroup) await listener(ctx.db, ctx.scope, group.name, thing.name);
-  }
+  if (await thingGroups.addThing(ctx.db, ctx.scope, group.name, thing.name, ctx.now.getTime())) await membershipChanged(ctx, thing.name);
 }
 
 async function removeMembership(ctx: RequestContext, thingName: string, groupName: string): Promise<void> {
-  if (await thingGroups.removeThing(ctx.db, ctx.scope, groupName, thingName)) {
-    for (const listener of registryListeners.thingRemovedFromGroup) await listener(ctx.db, ctx.scope, groupName, thingName);
-  }
+  if (await thingGroups.removeThing(ctx.db, ctx.scope, groupName, thingName)) await membershipChanged(ctx, thingName);
 }
+
+/** CONTINUOUS jobs follow the change after commit (job-registry.ts followMembership). */
+const membershipChanged = (ctx: RequestContext, thingName: string) => effects.emit(ctx.db, ctx.scope, [{ kind: 'registry.membership', subject: thingName, payload: {} }]);
 
 const groupRef = (row: ThingGroupRow) => ({ groupName: row.name, groupArn: row.arn });
 
@@ -163,10 +163,9 @@ export const thingGroupHandlers = {
     if (await thingGroups.hasChildren(ctx.db, ctx.scope, name)) {
       throw invalidRequest(`Thing group ${name} has child groups; delete them before deleting it`);
     }
-    for (const thingName of await thingGroups.thingsInGroup(ctx.db, ctx.scope, name, false)) {
-      for (const listener of registryListeners.thingRemovedFromGroup) await listener(ctx.db, ctx.scope, name, thingName);
-    }
+    const members = await thingGroups.thingsInGroup(ctx.db, ctx.scope, name, false);
     await thingGroups.delete(ctx.db, ctx.scope, name);
+    for (const thingName of members) await membershipChanged(ctx, thingName);
     await tags.remove(ctx.db, ctx.scope, row.arn);
     return {};
   },

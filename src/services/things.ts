@@ -8,7 +8,8 @@ import { invalidRequest, notFound, ServiceError } from '../protocol/errors.ts';
 import type { ThingRow, ThingTypeRow } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import { registryListeners, thingGroups, things, thingTypes } from '../store/things.ts';
+import { things, thingTypes } from '../store/things.ts';
+import { forgetThing } from './job-registry.ts';
 import type { RequestContext } from './context.ts';
 import { pageRequest } from './paging.ts';
 
@@ -129,12 +130,9 @@ export const thingHandlers = {
     if (input.expectedVersion !== undefined && input.expectedVersion !== row.version) {
       throw versionConflict(`Thing ${name} is at version ${row.version}, not the expected ${input.expectedVersion}`);
     }
-    for (const group of await thingGroups.groupsOfThing(ctx.db, ctx.scope, name)) {
-      for (const listener of registryListeners.thingRemovedFromGroup) await listener(ctx.db, ctx.scope, group, name);
-    }
     await things.delete(ctx.db, ctx.scope, name);
     await tags.remove(ctx.db, ctx.scope, row.arn);
-    for (const listener of registryListeners.thingDeleted) await listener(ctx.db, ctx.scope, name);
+    await forgetThing(ctx.db, ctx.scope, name);
     return {};
   },
 

@@ -1,5 +1,5 @@
 // Table types of the store. Times are integer epoch milliseconds; JSON documents are text.
-import type { Kysely } from 'kysely';
+import type { Generated, Kysely } from 'kysely';
 
 /** Every row belongs to one (account, region): nothing crosses that line. */
 export interface Scoped {
@@ -223,7 +223,28 @@ export interface SbomResultRow extends Scoped {
   report: string; // JSON {format?, errors: Finding[], warnings: Finding[]}
 }
 
+/**
+ * Work that follows a commit: written in the transaction of the change that causes it, carried out after the commit
+ * by the effect runner (src/engine/effects.ts). `subject` orders rows (one at a time per kind and subject) and, for
+ * coalescing kinds, merges repeated changes into one waiting row.
+ */
+export interface EffectRow extends Scoped {
+  id: Generated<number>;
+  kind: string;
+  subject: string;
+  payload: string; // JSON
+  coalescing: number;
+  due_at: number;
+  attempts: number;
+  /** Epoch ms until which a runner holds the row; past it, the row may be claimed again. */
+  claimed_until: number | null;
+  dead: number;
+  last_error: string | null;
+  created_at: number;
+}
+
 export interface Database {
+  effects: EffectRow;
   sbom_results: SbomResultRow;
   s3_buckets: S3BucketRow;
   s3_objects: S3ObjectRow;

@@ -8,6 +8,8 @@ import { migrations, type Dialect } from './migrations.ts';
 import type { Database, Db } from './schema.ts';
 
 export class Store {
+  private readonly commitHooks: Array<() => void> = [];
+
   private constructor(
     readonly db: Db,
     readonly dialect: Dialect,
@@ -45,9 +47,19 @@ export class Store {
     if (error) throw error;
   }
 
-  /** Runs `work` in one transaction: all of it commits, or none of it. */
-  transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
-    return this.db.transaction().execute(work);
+  /** Runs `work` in one transaction: all of it commits, or none of it. Then the commit hooks run. */
+  async transaction<T>(work: (tx: Db) => Promise<T>): Promise<T> {
+    const result = await this.db.transaction().execute(work);
+    for (const hook of this.commitHooks) hook();
+    return result;
+  }
+
+  /**
+   * Runs `hook` after every committed transaction. The server wires the effect runner's wake-up here, so effects a
+   * transaction recorded are carried out right after it commits.
+   */
+  afterCommit(hook: () => void): void {
+    this.commitHooks.push(hook);
   }
 
   /** Locks the selected rows until the transaction ends (PostgreSQL; SQLite has a single writer already). */
@@ -58,7 +70,7 @@ export class Store {
   /** Wipes every row of every table (the admin reset). */
   async reset(): Promise<void> {
     await this.transaction(async (tx) => {
-      for (const table of ['packages', 'package_versions', 'tags', 'package_config', 'idempotency', 's3_objects', 's3_buckets', 'things', 'thing_attributes', 'thing_types', 'thing_groups', 'thing_group_members', 'indexing_config', 'jobs', 'job_targets', 'job_executions', 'job_templates', 'sbom_results'] as const) {
+      for (const table of ['effects', 'packages', 'package_versions', 'tags', 'package_config', 'idempotency', 's3_objects', 's3_buckets', 'things', 'thing_attributes', 'thing_types', 'thing_groups', 'thing_group_members', 'indexing_config', 'jobs', 'job_targets', 'job_executions', 'job_templates', 'sbom_results'] as const) {
         await tx.deleteFrom(table).execute();
       }
     });

@@ -7,14 +7,6 @@ import { inScope } from './scope.ts';
 type Patch<T> = Partial<Omit<T, 'account' | 'region' | 'name'>>;
 type Dialect = 'sqlite' | 'postgres';
 
-/** Listeners other modules (jobs) register to follow the registry; they run inside the changing transaction. */
-export interface RegistryListeners {
-  thingDeleted: Array<(db: Db, scope: Scope, thingName: string) => Promise<void>>;
-  thingAddedToGroup: Array<(db: Db, scope: Scope, groupName: string, thingName: string) => Promise<void>>;
-  thingRemovedFromGroup: Array<(db: Db, scope: Scope, groupName: string, thingName: string) => Promise<void>>;
-}
-
-export const registryListeners: RegistryListeners = { thingDeleted: [], thingAddedToGroup: [], thingRemovedFromGroup: [] };
 
 /** `substr(column, 1, length(prefix)) = prefix`: a byte-exact, case-sensitive prefix match on both databases. */
 const startsWith = (column: string, prefix: string) => sql<boolean>`substr(${sql.ref(column)}, 1, ${prefix.length}) = ${prefix}`;

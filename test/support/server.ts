@@ -98,3 +98,19 @@ export function body<T extends { $metadata: unknown }>(output: T): Omit<T, '$met
   const { $metadata: _metadata, ...rest } = output;
   return rest;
 }
+
+/**
+ * Polls `check` until it returns without throwing, for effects that follow a commit (devices notified, jobs
+ * following the registry). Gives up after `timeoutMs` with the last failure.
+ */
+export async function eventually<T>(check: () => Promise<T>, timeoutMs = 5000, intervalMs = 25): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, intervalMs));
+    }
+  }
+}
