@@ -16,13 +16,15 @@ export interface EffectPayloads {
   'sbom.validate': Record<string, never>;
   /** A thing's pending job executions changed: devices hear `notify` / `notify-next` (subject: the thing). */
   'device.jobs-changed': Record<string, never>;
+  /** Executions of a job changed: the engine re-evaluates completion, aborts, retries and rates (subject: the job id). */
+  'job.progress': Record<string, never>;
   /** One MQTT message to publish, in order per topic (subject: the topic). */
   'mqtt.publish': { topic: string; payload: string; qos?: 0 | 1 };
 }
 
 export type EffectKind = keyof EffectPayloads;
 
-const COALESCING: ReadonlySet<EffectKind> = new Set(['registry.membership', 'sbom.validate', 'device.jobs-changed']);
+const COALESCING: ReadonlySet<EffectKind> = new Set(['registry.membership', 'sbom.validate', 'device.jobs-changed', 'job.progress']);
 
 export interface Effect<K extends EffectKind = EffectKind> {
   kind: K;

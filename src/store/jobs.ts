@@ -39,7 +39,7 @@ export const jobs = {
   /** Removes the job with its targets and executions. */
   async delete(db: Db, scope: Scope, jobId: string): Promise<void> {
     const pending = await db.selectFrom('job_executions').select('thing_name').distinct().$call(inScope(scope)).where('job_id', '=', jobId).where('status', 'in', ['QUEUED', 'IN_PROGRESS']).execute();
-    await pendingChanged(db, scope, pending.map((r) => r.thing_name));
+    await executionsChanged(db, scope, [], pending.map((r) => r.thing_name));
     await db.deleteFrom('job_executions').$call(inScope(scope)).where('job_id', '=', jobId).execute();
     await db.deleteFrom('job_targets').$call(inScope(scope)).where('job_id', '=', jobId).execute();
     await db.deleteFrom('jobs').$call(inScope(scope)).where('job_id', '=', jobId).execute();
@@ -91,18 +91,22 @@ export interface ExecutionFilter {
 }
 
 /**
- * Every change of a thing's executions records `device.jobs-changed` in the same transaction, so the device hears
- * about it after commit (notify / notify-next); no caller can forget it.
+ * Every change of executions records, in the same transaction, `device.jobs-changed` per thing (the device hears
+ * about it after commit: notify / notify-next) and `job.progress` per job (the engine re-evaluates the job); no
+ * caller can forget them.
  */
-function pendingChanged(db: Db, scope: Scope, thingNames: Iterable<string>): Promise<void> {
-  return effects.emit(db, scope, [...new Set(thingNames)].map((thing) => ({ kind: 'device.jobs-changed', subject: thing, payload: {} })));
+function executionsChanged(db: Db, scope: Scope, jobIds: Iterable<string>, thingNames: Iterable<string>): Promise<void> {
+  return effects.emit(db, scope, [
+    ...[...new Set(thingNames)].map((thing) => ({ kind: 'device.jobs-changed' as const, subject: thing, payload: {} })),
+    ...[...new Set(jobIds)].map((job) => ({ kind: 'job.progress' as const, subject: job, payload: {} })),
+  ]);
 }
 
 export const executions = {
   async insert(db: Db, rows: JobExecutionRow[]): Promise<void> {
     // Chunked: one statement per 100 rows stays under every driver's parameter limit.
     for (let i = 0; i < rows.length; i += 100) await db.insertInto('job_executions').values(rows.slice(i, i + 100)).execute();
-    if (rows.length) await pendingChanged(db, rows[0]!, rows.map((r) => r.thing_name));
+    if (rows.length) await executionsChanged(db, rows[0]!, rows.map((r) => r.job_id), rows.map((r) => r.thing_name));
   },
 
   /** One execution, or the thing's latest for the job when `executionNumber` is undefined. */
@@ -118,7 +122,7 @@ export const executions = {
       .where('thing_name', '=', row.thing_name)
       .where('execution_number', '=', row.execution_number)
       .execute();
-    await pendingChanged(db, row, [row.thing_name]);
+    await executionsChanged(db, row, [row.job_id], [row.thing_name]);
   },
 
   async delete(db: Db, row: Pick<JobExecutionRow, 'account' | 'region' | 'job_id' | 'thing_name' | 'execution_number'>): Promise<void> {
@@ -127,13 +131,14 @@ export const executions = {
       .where('thing_name', '=', row.thing_name)
       .where('execution_number', '=', row.execution_number)
       .execute();
-    await pendingChanged(db, row, [row.thing_name]);
+    await executionsChanged(db, row, [row.job_id], [row.thing_name]);
   },
 
   /** Every execution of a deleted thing. */
   async deleteOfThing(db: Db, scope: Scope, thingName: string): Promise<void> {
+    const jobIds = await db.selectFrom('job_executions').select('job_id').distinct().$call(inScope(scope)).where('thing_name', '=', thingName).execute();
     await db.deleteFrom('job_executions').$call(inScope(scope)).where('thing_name', '=', thingName).execute();
-    await pendingChanged(db, scope, [thingName]);
+    await executionsChanged(db, scope, jobIds.map((r) => r.job_id), [thingName]);
   },
 
   /** The latest execution of each thing of the job (the one the counters and cancels look at). */
