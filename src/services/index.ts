@@ -11,11 +11,12 @@ import { indexingHandlers } from './indexing.ts';
 import { jobExecutionHandlers } from './job-executions.ts';
 import { jobTemplateHandlers } from './job-templates.ts';
 import { jobHandlers } from './jobs.ts';
+import { billingGroupHandlers } from './billing-groups.ts';
 import { thingGroupHandlers } from './thing-groups.ts';
 import { thingHandlers, thingTypeHandlers } from './things.ts';
 
 export const handlers: Record<ServiceName, HandlerMap> = {
-  iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
+  iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...billingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
   'iot-jobs-data': {},
   iotdata: {},
 };

@@ -15,14 +15,16 @@ import { alreadyExists, check, versionConflict } from './things.ts';
 
 const attributesOf = (text: string): Attributes => JSON.parse(text) as Attributes;
 
+const LABELS = { thing: 'thing', thingGroup: 'thing group', billingGroup: 'billing group' } as const;
+
 /** The name given directly or inside an ARN of the caller's scope; both must agree when both are given. */
-function nameFrom(ctx: RequestContext, kind: 'thing' | 'thingGroup', name: string | undefined, arn: string | undefined): string {
-  const label = kind === 'thing' ? 'thing' : 'thing group';
+export function nameFrom(ctx: RequestContext, kind: keyof typeof LABELS, name: string | undefined, arn: string | undefined): string {
+  const label = LABELS[kind];
   if (arn !== undefined) {
     const parsed = parseArn(arn);
     if (!parsed || parsed.resource.type !== kind) throw invalidRequest(`${arn} is not a ${label} ARN`);
     if (parsed.scope.account !== ctx.scope.account || parsed.scope.region !== ctx.scope.region) throw notFound(`The ${label} ${arn} does not exist`);
-    const fromArn = parsed.resource.type === 'thing' ? parsed.resource.thingName : (parsed.resource as { thingGroupName: string }).thingGroupName;
+    const fromArn = (parsed.resource as Record<string, string>)[`${kind}Name`];
     if (name !== undefined && name !== fromArn) throw invalidRequest(`The ${label} name ${name} and ARN ${arn} name different ${label}s`);
     return fromArn;
   }
@@ -42,7 +44,7 @@ async function requireGroup(ctx: RequestContext, name: string, lock: false | 'up
   return row;
 }
 
-async function requireThing(ctx: RequestContext, name: string, lock = false): Promise<ThingRow> {
+export async function requireThing(ctx: RequestContext, name: string, lock = false): Promise<ThingRow> {
   const row = lock ? await things.lock(ctx.db, ctx.scope, name, ctx.store.dialect) : await things.get(ctx.db, ctx.scope, name);
   if (!row) throw notFound(`Thing ${name} does not exist`);
   return row;

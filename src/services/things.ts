@@ -6,6 +6,7 @@ import { thingArn, thingTypeArn } from '../domain/arn.ts';
 import { applyAttributePayload, checkAttributeCount, checkSearchableAttributes, cleanAttributes, sameAttributes, type Attributes, type Rule } from '../domain/things.ts';
 import { invalidRequest, notFound, ServiceError } from '../protocol/errors.ts';
 import type { ThingRow, ThingTypeRow } from '../store/schema.ts';
+import { billingGroups } from '../store/billing-groups.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
 import { registryListeners, thingGroups, things, thingTypes } from '../store/things.ts';
@@ -46,19 +47,23 @@ function thingTypeView(row: ThingTypeRow) {
 export const thingHandlers = {
   async CreateThing(input: IoT.CreateThingRequest, ctx: RequestContext): Promise<IoT.CreateThingResponse> {
     const name = input.thingName!;
-    if (input.billingGroupName !== undefined) throw notFound(`Billing group ${input.billingGroupName} does not exist (Flotilla keeps no billing groups)`);
     const typeName = input.thingTypeName ?? null;
     if (typeName !== null) await usableType(ctx, typeName);
+    const billingGroup = input.billingGroupName ?? null;
+    if (billingGroup !== null && !(await billingGroups.lock(ctx.db, ctx.scope, billingGroup, ctx.store.dialect, 'share'))) {
+      throw notFound(`Billing group ${billingGroup} does not exist`);
+    }
     const attributes = cleanAttributes(input.attributePayload?.attributes);
     check(checkAttributeCount(attributes, typeName !== null));
     const arn = thingArn(ctx.scope, name);
     const existing = await things.get(ctx.db, ctx.scope, name);
     if (existing) {
       // AWS: the same name with the same configuration succeeds and returns the existing thing.
-      if (existing.thing_type_name === typeName && sameAttributes(attributesOf(existing.attributes), attributes)) {
+      const sameGroup = ((await billingGroups.groupOfThing(ctx.db, ctx.scope, name)) ?? null) === billingGroup;
+      if (existing.thing_type_name === typeName && sameAttributes(attributesOf(existing.attributes), attributes) && sameGroup) {
         return { thingName: existing.name, thingArn: existing.arn, thingId: existing.thing_id };
       }
-      throw alreadyExists(`Thing ${name} already exists with a different configuration`, existing.thing_id, existing.arn);
+      throw alreadyExists(`Thing ${name} already exists in account with different attributes`, existing.thing_id, existing.arn);
     }
     const now = ctx.now.getTime();
     const row: ThingRow = {
@@ -75,9 +80,10 @@ export const thingHandlers = {
     try {
       await things.insert(ctx.db, row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw alreadyExists(`Thing ${name} already exists`, name, arn);
+      if (isUniqueViolation(err)) throw alreadyExists(`Thing ${name} already exists in account`, name, arn);
       throw err;
     }
+    if (billingGroup !== null) await billingGroups.setGroupOfThing(ctx.db, ctx.scope, name, billingGroup, now);
     return { thingName: name, thingArn: arn, thingId: row.thing_id };
   },
 
@@ -92,6 +98,7 @@ export const thingHandlers = {
       thingTypeName: row.thing_type_name ?? undefined,
       attributes: attributesOf(row.attributes),
       version: row.version,
+      billingGroupName: await billingGroups.groupOfThing(ctx.db, ctx.scope, row.name),
     };
   },
 
