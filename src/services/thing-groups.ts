@@ -81,7 +81,7 @@ export const thingGroupHandlers = {
   async CreateThingGroup(input: IoT.CreateThingGroupRequest, ctx: RequestContext): Promise<IoT.CreateThingGroupResponse> {
     const name = input.thingGroupName!;
     const parentName = input.parentGroupName ?? null;
-    const description = input.thingGroupProperties?.thingGroupDescription ?? null;
+    const description = input.thingGroupProperties?.thingGroupDescription || null; // an empty description is none
     const attributes = cleanAttributes(input.thingGroupProperties?.attributePayload?.attributes);
     const arn = thingGroupArn(ctx.scope, name);
     const existing = await thingGroups.get(ctx.db, ctx.scope, name);
@@ -89,7 +89,7 @@ export const thingGroupHandlers = {
       if (existing.parent_name === parentName && existing.description === description && sameAttributes(attributesOf(existing.attributes), attributes)) {
         return { thingGroupName: name, thingGroupArn: existing.arn, thingGroupId: existing.group_id };
       }
-      throw alreadyExists(`Thing group ${name} already exists with a different configuration`, existing.group_id, existing.arn);
+      throw alreadyExists(`Thing Group ${name} already exists in current account with different properties`, existing.group_id, existing.arn);
     }
     if (parentName !== null) {
       // CreateThingGroup models no ResourceNotFoundException: a missing parent is a bad request.
@@ -114,7 +114,7 @@ export const thingGroupHandlers = {
     try {
       await thingGroups.insert(ctx.db, row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw alreadyExists(`Thing group ${name} already exists`, name, arn);
+      if (isUniqueViolation(err)) throw alreadyExists(`Thing Group ${name} already exists in current account`, name, arn);
       throw err;
     }
     await tags.put(ctx.db, ctx.scope, arn, Object.fromEntries((input.tags ?? []).map((t) => [t.Key!, t.Value ?? ''])));
@@ -163,7 +163,7 @@ export const thingGroupHandlers = {
       throw versionConflict(`Thing group ${name} is at version ${row.version}, not the expected ${input.expectedVersion}`);
     }
     if (await thingGroups.hasChildren(ctx.db, ctx.scope, name)) {
-      throw invalidRequest(`Thing group ${name} has child groups; delete them before deleting it`);
+      throw invalidRequest(`Cannot delete thing group : ${name} when there are still child groups attached to it`);
     }
     for (const thingName of await thingGroups.thingsInGroup(ctx.db, ctx.scope, name, false)) {
       for (const listener of registryListeners.thingRemovedFromGroup) await listener(ctx.db, ctx.scope, name, thingName);
@@ -174,14 +174,16 @@ export const thingGroupHandlers = {
   },
 
   async ListThingGroups(input: IoT.ListThingGroupsRequest, ctx: RequestContext): Promise<IoT.ListThingGroupsResponse> {
-    const list = `thing-groups:${JSON.stringify([input.parentGroup ?? null, input.namePrefixFilter ?? null, input.recursive ?? null])}`;
+    // `recursive` defaults to true (AWS lists a parent's groups at every depth unless told recursive=false).
+    const recursive = input.recursive !== false;
+    const list = `thing-groups:${JSON.stringify([input.parentGroup ?? null, input.namePrefixFilter ?? null, recursive])}`;
     const page = pageRequest(list, input, 250, invalidRequest);
     let filter: { parent?: string | null; within?: string[]; prefix?: string };
     if (input.parentGroup !== undefined) {
       await requireGroup(ctx, input.parentGroup);
-      filter = input.recursive ? { within: await thingGroups.descendants(ctx.db, ctx.scope, input.parentGroup) } : { parent: input.parentGroup };
+      filter = recursive ? { within: await thingGroups.descendants(ctx.db, ctx.scope, input.parentGroup) } : { parent: input.parentGroup };
     } else {
-      filter = input.recursive === false ? { parent: null } : {};
+      filter = recursive ? {} : { parent: null };
     }
     filter.prefix = input.namePrefixFilter;
     const rows = await thingGroups.list(ctx.db, ctx.scope, filter, page.after?.[0], page.limit + 1);

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import type * as IoT from '@aws-sdk/client-iot';
 import { thingArn, thingTypeArn } from '../domain/arn.ts';
-import { applyAttributePayload, checkAttributeCount, checkSearchableAttributes, cleanAttributes, sameAttributes, type Attributes, type Rule } from '../domain/things.ts';
+import { applyAttributePayload, checkAttributeCount, checkSearchableAttributes, cleanAttributes, sameAttributes, sameProperties, type Attributes, type Rule } from '../domain/things.ts';
 import { invalidRequest, notFound, ServiceError } from '../protocol/errors.ts';
 import type { ThingRow, ThingTypeRow } from '../store/schema.ts';
 import { billingGroups } from '../store/billing-groups.ts';
@@ -182,8 +182,8 @@ export const thingTypeHandlers = {
     const arn = thingTypeArn(ctx.scope, name);
     const existing = await thingTypes.get(ctx.db, ctx.scope, name);
     if (existing) {
-      if (existing.properties === JSON.stringify(properties)) return { thingTypeName: name, thingTypeArn: arn, thingTypeId: existing.thing_type_id };
-      throw alreadyExists(`Thing type ${name} already exists with different properties`, existing.thing_type_id, existing.arn);
+      if (sameProperties(JSON.parse(existing.properties), properties)) return { thingTypeName: name, thingTypeArn: arn, thingTypeId: existing.thing_type_id };
+      throw alreadyExists(`Thing Type ${name} already exists in current account with different properties`, existing.thing_type_id, existing.arn);
     }
     const row: ThingTypeRow = {
       ...ctx.scope,
@@ -198,7 +198,7 @@ export const thingTypeHandlers = {
     try {
       await thingTypes.insert(ctx.db, row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw alreadyExists(`Thing type ${name} already exists`, name, arn);
+      if (isUniqueViolation(err)) throw alreadyExists(`Thing Type ${name} already exists in current account`, name, arn);
       throw err;
     }
     await tags.put(ctx.db, ctx.scope, arn, Object.fromEntries((input.tags ?? []).map((t) => [t.Key!, t.Value ?? ''])));
