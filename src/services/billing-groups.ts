@@ -8,7 +8,7 @@ import { billingGroups } from '../store/billing-groups.ts';
 import type { BillingGroupRow } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { pageRequest } from './paging.ts';
 import { nameFrom, requireThing } from './thing-groups.ts';
 import { alreadyExists, versionConflict } from './things.ts';
@@ -117,4 +117,4 @@ export const billingGroupHandlers = {
     const { items, nextToken } = page.split(names, (n) => [n]);
     return { things: items, nextToken };
   },
-};
+} satisfies Handlers<'iot'>;

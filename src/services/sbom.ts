@@ -7,7 +7,7 @@ import { notFound, validation } from '../protocol/errors.ts';
 import { packages, versions } from '../store/catalog.ts';
 import type { Db, PackageVersionRow } from '../store/schema.ts';
 import { sbomResults, type VersionKey } from '../store/sbom.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { requireObject } from './objects.ts';
 import { pageRequest } from './paging.ts';
 
@@ -73,7 +73,7 @@ export const sbomHandlers = {
       nextToken,
     };
   },
-};
+} satisfies Handlers<'iot'>;
 
 export interface SbomReport {
   packageName: string;

@@ -7,7 +7,7 @@ import { billingGroups } from '../store/billing-groups.ts';
 import { thingGroups, things, thingTypes } from '../store/things.ts';
 import { jobs, jobTemplates } from '../store/jobs.ts';
 import { tags } from '../store/tags.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 
 export const MAX_TAGS_PER_RESOURCE = 50;
 
@@ -71,4 +71,4 @@ export const tagHandlers = {
     const current = await tags.list(ctx.db, ctx.scope, input.resourceArn!);
     return { tags: Object.entries(current).map(([Key, Value]) => ({ Key, Value })) };
   },
-};
+} satisfies Handlers<'iot'>;

@@ -9,7 +9,7 @@ import type { ThingGroupRow, ThingRow } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
 import { registryListeners, thingGroups, things } from '../store/things.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { pageRequest } from './paging.ts';
 import { alreadyExists, check, versionConflict } from './things.ts';
 
@@ -244,4 +244,4 @@ export const thingGroupHandlers = {
     for (const row of addRows) await addMembership(ctx, thing, row);
     return {};
   },
-};
+} satisfies Handlers<'iot'>;

@@ -10,7 +10,7 @@ import { billingGroups } from '../store/billing-groups.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
 import { registryListeners, thingGroups, things, thingTypes } from '../store/things.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { pageRequest } from './paging.ts';
 
 export const alreadyExists = (message: string, resourceId: string, resourceArn: string) =>
@@ -172,7 +172,7 @@ export const thingHandlers = {
       nextToken,
     };
   },
-};
+} satisfies Handlers<'iot'>;
 
 export const thingTypeHandlers = {
   async CreateThingType(input: IoT.CreateThingTypeRequest, ctx: RequestContext): Promise<IoT.CreateThingTypeResponse> {
@@ -238,4 +238,4 @@ export const thingTypeHandlers = {
     await tags.remove(ctx.db, ctx.scope, row.arn);
     return {};
   },
-};
+} satisfies Handlers<'iot'>;
