@@ -54,3 +54,6 @@ for (const service of SERVICES) {
   writeFileSync(join(outDir, `${service}.json`), JSON.stringify(model) + '\n');
   console.log(`${service}: ${Object.keys(operations).length} operations, ${Object.keys(shapes).length} shapes`);
 }
+
+// The operation → SDK type map the handlers are checked against follows the models it is read from.
+await import('./gen-operations.ts');

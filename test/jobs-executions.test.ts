@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import {
+  CancelJobCommand,
   CancelJobExecutionCommand,
   DeleteJobExecutionCommand,
   DescribeJobExecutionCommand,
@@ -151,4 +152,20 @@ test('DeleteJobExecution: terminal executions, or unfinished ones with force', a
   job = (await f.describe(jobId)).job!;
   assert.equal(job.status, 'COMPLETED');
   assert.equal(job.jobProcessDetails!.numberOfInProgressThings, 0);
+});
+
+test('DescribeJobExecution reports forceCanceled as AWS does: absent until canceled, then the cancel\'s force', async () => {
+  const [queued, running, plain] = [await f.thing(), await f.thing(), await f.thing()];
+  const jobId = await f.createJob({ targets: [queued.arn, running.arn, plain.arn] });
+  assert.equal((await describeExecution(jobId, queued.name)).forceCanceled, undefined);
+  await f.iot.send(new CancelJobExecutionCommand({ jobId, thingName: plain.name }));
+  assert.equal((await describeExecution(jobId, plain.name)).forceCanceled, false);
+  await f.setExecution(jobId, running.name, { status: 'IN_PROGRESS', started_at: Date.now(), version_number: 2 });
+  // A forced CancelJob cancels the QUEUED and the IN_PROGRESS executions with force; the canceled one keeps its own.
+  await f.iot.send(new CancelJobCommand({ jobId, force: true }));
+  const forcedRunning = await describeExecution(jobId, running.name);
+  assert.deepEqual([forcedRunning.status, forcedRunning.forceCanceled], ['CANCELED', true]);
+  const forcedQueued = await describeExecution(jobId, queued.name);
+  assert.deepEqual([forcedQueued.status, forcedQueued.forceCanceled], ['CANCELED', true]);
+  assert.equal((await describeExecution(jobId, plain.name)).forceCanceled, false);
 });

@@ -167,7 +167,7 @@ test('ListThingGroups: all, roots only, children, descendants, name prefix, pagi
   await hierarchy(client);
   assert.deepEqual(await groupsListed(client), ['leaf', 'mid', 'root', 'root2']);
   assert.deepEqual(await groupsListed(client, { recursive: false }), ['root', 'root2']);
-  assert.deepEqual(await groupsListed(client, { parentGroup: 'root' }), ['mid']);
+  assert.deepEqual(await groupsListed(client, { parentGroup: 'root', recursive: false }), ['mid']);
   assert.deepEqual(await groupsListed(client, { parentGroup: 'root', recursive: true }), ['leaf', 'mid']);
   assert.deepEqual(await groupsListed(client, { namePrefixFilter: 'root' }), ['root', 'root2']);
   assert.deepEqual(await groupsListed(client, { namePrefixFilter: 'ROOT' }), []);

@@ -10,6 +10,7 @@ export type ResourceRef =
   | { type: 'packageVersion'; packageName: string; versionName: string }
   | { type: 'thing'; thingName: string }
   | { type: 'thingGroup'; thingGroupName: string }
+  | { type: 'billingGroup'; billingGroupName: string }
   | { type: 'thingType'; thingTypeName: string }
   | { type: 'job'; jobId: string }
   | { type: 'jobTemplate'; jobTemplateId: string };
@@ -24,6 +25,8 @@ export const packageVersionArn = (scope: Scope, packageName: string, versionName
 export const thingArn = (scope: Scope, thingName: string) => `${prefix(scope)}thing/${thingName}`;
 
 export const thingGroupArn = (scope: Scope, groupName: string) => `${prefix(scope)}thinggroup/${groupName}`;
+
+export const billingGroupArn = (scope: Scope, groupName: string) => `${prefix(scope)}billinggroup/${groupName}`;
 
 export const thingTypeArn = (scope: Scope, typeName: string) => `${prefix(scope)}thingtype/${typeName}`;
 
@@ -40,6 +43,7 @@ export function parseArn(arn: string): { scope: Scope; resource: ResourceRef } |
   if (parts.length === 2 && parts[1]) {
     if (parts[0] === 'thing') return { scope, resource: { type: 'thing', thingName: parts[1] } };
     if (parts[0] === 'thinggroup') return { scope, resource: { type: 'thingGroup', thingGroupName: parts[1] } };
+    if (parts[0] === 'billinggroup') return { scope, resource: { type: 'billingGroup', billingGroupName: parts[1] } };
     if (parts[0] === 'thingtype') return { scope, resource: { type: 'thingType', thingTypeName: parts[1] } };
     if (parts[0] === 'job') return { scope, resource: { type: 'job', jobId: parts[1] } };
     if (parts[0] === 'jobtemplate' && scope.account) return { scope, resource: { type: 'jobTemplate', jobTemplateId: parts[1] } };

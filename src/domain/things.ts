@@ -41,6 +41,29 @@ export function sameAttributes(a: Attributes, b: Attributes): boolean {
   return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && b[k] === a[k]);
 }
 
+/**
+ * A value with the explicitly empty parts left out (empty strings, lists and objects, null), keys sorted: two
+ * properties that differ only in saying "nothing" explicitly or not compare equal (idempotent re-creates).
+ */
+export function withoutEmpties(value: unknown): unknown {
+  if (Array.isArray(value)) {
+    const items = value.map(withoutEmpties).filter((v) => v !== undefined);
+    return items.length ? items : undefined;
+  }
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.keys(value)
+      .sort()
+      .map((k) => [k, withoutEmpties((value as Record<string, unknown>)[k])] as const)
+      .filter(([, v]) => v !== undefined);
+    return entries.length ? Object.fromEntries(entries) : undefined;
+  }
+  return value === null || value === '' ? undefined : value;
+}
+
+export function sameProperties(a: unknown, b: unknown): boolean {
+  return JSON.stringify(withoutEmpties(a)) === JSON.stringify(withoutEmpties(b));
+}
+
 export function checkAttributeCount(attributes: Attributes, typed: boolean): Rule {
   const max = typed ? MAX_ATTRIBUTES_TYPED : MAX_ATTRIBUTES_UNTYPED;
   const count = Object.keys(attributes).length;

@@ -1,7 +1,7 @@
 // DescribeEndpoint: tools that discover endpoints the AWS way find this server.
 import type * as IoT from '@aws-sdk/client-iot';
 import { invalidRequest } from '../protocol/errors.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 
 const ENDPOINT_TYPES = new Set(['iot:Data', 'iot:Data-ATS', 'iot:CredentialProvider', 'iot:Jobs']);
 
@@ -12,4 +12,4 @@ export const endpointHandlers = {
     // AWS answers a host name; ours carries the port, since Flotilla does not listen on 443.
     return { endpointAddress: new URL(ctx.server.apiUrl).host };
   },
-};
+} satisfies Handlers<'iot'>;

@@ -1,6 +1,6 @@
-// Every handler, by service and operation name.
+// Every handler, by service and operation name, each checked against its operation's SDK types (see Handlers).
 import type { ServiceName } from '../protocol/model.ts';
-import type { HandlerMap } from './context.ts';
+import type { Handlers } from './context.ts';
 import { endpointHandlers } from './endpoint.ts';
 import { packageConfigHandlers } from './package-config.ts';
 import { packageVersionHandlers } from './package-versions.ts';
@@ -11,11 +11,12 @@ import { indexingHandlers } from './indexing.ts';
 import { jobExecutionHandlers } from './job-executions.ts';
 import { jobTemplateHandlers } from './job-templates.ts';
 import { jobHandlers } from './jobs.ts';
+import { billingGroupHandlers } from './billing-groups.ts';
 import { thingGroupHandlers } from './thing-groups.ts';
 import { thingHandlers, thingTypeHandlers } from './things.ts';
 
-export const handlers: Record<ServiceName, HandlerMap> = {
-  iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
+export const handlers: { [S in ServiceName]: Handlers<S> } = {
+  iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...billingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
   'iot-jobs-data': {},
   iotdata: {},
 };

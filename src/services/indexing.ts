@@ -2,7 +2,7 @@
 import type * as IoT from '@aws-sdk/client-iot';
 import { checkThingIndexing } from '../domain/things.ts';
 import { indexingConfig } from '../store/things.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { check } from './things.ts';
 
 const DEFAULT_THING: IoT.ThingIndexingConfiguration = { thingIndexingMode: 'OFF' };
@@ -27,4 +27,4 @@ export const indexingHandlers = {
     await indexingConfig.put(ctx.db, { ...ctx.scope, thing_config: JSON.stringify(thing), group_config: JSON.stringify(group), updated_at: ctx.now.getTime() });
     return {};
   },
-};
+} satisfies Handlers<'iot'>;

@@ -5,7 +5,7 @@ import { cancelExecution, checkDeleteExecution } from '../domain/jobs/execution-
 import { invalidRequest, notFound } from '../protocol/errors.ts';
 import { executions, jobs } from '../store/jobs.ts';
 import type { JobExecutionRow } from '../store/schema.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { refusal } from './job-inputs.ts';
 import { executionSummary, executionView, patchOf, settleJob, stateOf } from './job-views.ts';
 import { pageRequest } from './paging.ts';
@@ -72,4 +72,4 @@ export const jobExecutionHandlers = {
     await settleJob(ctx.db, job, ctx.now.getTime());
     return {};
   },
-};
+} satisfies Handlers<'iot'>;

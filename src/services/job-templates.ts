@@ -7,7 +7,7 @@ import { jobs, jobTemplates } from '../store/jobs.ts';
 import type { JobTemplateRow } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { checkConfigs, checkDestinationArns, checkMaintenanceWindows, json, parsed } from './job-inputs.ts';
 import { storedTemplateFields } from './job-templates-source.ts';
 import { findManagedTemplate, managedTemplateArn, MANAGED_TEMPLATES } from './managed-templates.ts';
@@ -142,4 +142,4 @@ export const jobTemplateHandlers = {
       document: t.document,
     };
   },
-};
+} satisfies Handlers<'iot'>;

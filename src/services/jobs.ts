@@ -11,7 +11,7 @@ import { executions, jobs, jobTargets } from '../store/jobs.ts';
 import type { JobRow } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import {
   catalogFor,
   checkConfigs,
@@ -248,4 +248,4 @@ export const jobHandlers = {
     if (row.status === 'IN_PROGRESS') await fanOut(ctx.db, ctx.scope, row.job_id, await expandTargets(ctx, targets), now);
     return { jobArn: row.arn, jobId: row.job_id, description: row.description ?? undefined };
   },
-};
+} satisfies Handlers<'iot'>;

@@ -2,7 +2,7 @@
 import type * as IoT from '@aws-sdk/client-iot';
 import { validation } from '../protocol/errors.ts';
 import { packageConfig } from '../store/catalog.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 
 export const packageConfigHandlers = {
   async GetPackageConfiguration(_input: IoT.GetPackageConfigurationRequest, ctx: RequestContext): Promise<IoT.GetPackageConfigurationResponse> {
@@ -20,4 +20,4 @@ export const packageConfigHandlers = {
     await packageConfig.put(ctx.db, { ...ctx.scope, enabled: enabled ? 1 : 0, role_arn: roleArn, updated_at: ctx.now.getTime() });
     return {};
   },
-};
+} satisfies Handlers<'iot'>;

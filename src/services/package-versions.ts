@@ -8,7 +8,7 @@ import type { PackageVersionRow } from '../store/schema.ts';
 import { sbomResults } from '../store/sbom.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { requireObject } from './objects.ts';
 import { pageRequest } from './paging.ts';
 
@@ -140,4 +140,4 @@ export const packageVersionHandlers = {
       nextToken,
     };
   },
-};
+} satisfies Handlers<'iot'>;

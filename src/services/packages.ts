@@ -6,7 +6,7 @@ import { conflict, notFound, validation } from '../protocol/errors.ts';
 import { packages, versions } from '../store/catalog.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { pageRequest } from './paging.ts';
 
 export const packageHandlers = {
@@ -84,4 +84,4 @@ export const packageHandlers = {
       nextToken,
     };
   },
-};
+} satisfies Handlers<'iot'>;

@@ -8,7 +8,7 @@ import { packages, versions } from '../store/catalog.ts';
 import { effects } from '../store/effects.ts';
 import type { Db, PackageVersionRow } from '../store/schema.ts';
 import { sbomResults, type VersionKey } from '../store/sbom.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { requireObject } from './objects.ts';
 import { pageRequest } from './paging.ts';
 
@@ -74,7 +74,7 @@ export const sbomHandlers = {
       nextToken,
     };
   },
-};
+} satisfies Handlers<'iot'>;
 
 export interface SbomReport {
   packageName: string;

@@ -3,10 +3,11 @@ import type * as IoT from '@aws-sdk/client-iot';
 import { parseArn, type ResourceRef } from '../domain/arn.ts';
 import { notFound, ServiceError } from '../protocol/errors.ts';
 import { packages, versions } from '../store/catalog.ts';
+import { billingGroups } from '../store/billing-groups.ts';
 import { thingGroups, things, thingTypes } from '../store/things.ts';
 import { jobs, jobTemplates } from '../store/jobs.ts';
 import { tags } from '../store/tags.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 
 export const MAX_TAGS_PER_RESOURCE = 50;
 
@@ -27,6 +28,8 @@ const exists: { [K in ResourceRef['type']]: (ctx: RequestContext, ref: Extract<R
   },
   thingGroup: async (ctx, ref, lock) =>
     (await (lock ? thingGroups.lock(ctx.db, ctx.scope, ref.thingGroupName, ctx.store.dialect) : thingGroups.get(ctx.db, ctx.scope, ref.thingGroupName))) !== undefined,
+  billingGroup: async (ctx, ref, lock) =>
+    (await (lock ? billingGroups.lock(ctx.db, ctx.scope, ref.billingGroupName, ctx.store.dialect) : billingGroups.get(ctx.db, ctx.scope, ref.billingGroupName))) !== undefined,
   thingType: async (ctx, ref, lock) =>
     (await (lock ? thingTypes.lock(ctx.db, ctx.scope, ref.thingTypeName, ctx.store.dialect) : thingTypes.get(ctx.db, ctx.scope, ref.thingTypeName))) !== undefined,
   job: async (ctx, ref) => (await jobs.get(ctx.db, ctx.scope, ref.jobId)) !== undefined,
@@ -68,4 +71,4 @@ export const tagHandlers = {
     const current = await tags.list(ctx.db, ctx.scope, input.resourceArn!);
     return { tags: Object.entries(current).map(([Key, Value]) => ({ Key, Value })) };
   },
-};
+} satisfies Handlers<'iot'>;

@@ -10,20 +10,22 @@ import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
 import { effects } from '../store/effects.ts';
 import { thingGroups, things } from '../store/things.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { pageRequest } from './paging.ts';
 import { alreadyExists, check, versionConflict } from './things.ts';
 
 const attributesOf = (text: string): Attributes => JSON.parse(text) as Attributes;
 
+const LABELS = { thing: 'thing', thingGroup: 'thing group', billingGroup: 'billing group' } as const;
+
 /** The name given directly or inside an ARN of the caller's scope; both must agree when both are given. */
-function nameFrom(ctx: RequestContext, kind: 'thing' | 'thingGroup', name: string | undefined, arn: string | undefined): string {
-  const label = kind === 'thing' ? 'thing' : 'thing group';
+export function nameFrom(ctx: RequestContext, kind: keyof typeof LABELS, name: string | undefined, arn: string | undefined): string {
+  const label = LABELS[kind];
   if (arn !== undefined) {
     const parsed = parseArn(arn);
     if (!parsed || parsed.resource.type !== kind) throw invalidRequest(`${arn} is not a ${label} ARN`);
     if (parsed.scope.account !== ctx.scope.account || parsed.scope.region !== ctx.scope.region) throw notFound(`The ${label} ${arn} does not exist`);
-    const fromArn = parsed.resource.type === 'thing' ? parsed.resource.thingName : (parsed.resource as { thingGroupName: string }).thingGroupName;
+    const fromArn = (parsed.resource as Record<string, string>)[`${kind}Name`];
     if (name !== undefined && name !== fromArn) throw invalidRequest(`The ${label} name ${name} and ARN ${arn} name different ${label}s`);
     return fromArn;
   }
@@ -43,7 +45,7 @@ async function requireGroup(ctx: RequestContext, name: string, lock: false | 'up
   return row;
 }
 
-async function requireThing(ctx: RequestContext, name: string, lock = false): Promise<ThingRow> {
+export async function requireThing(ctx: RequestContext, name: string, lock = false): Promise<ThingRow> {
   const row = lock ? await things.lock(ctx.db, ctx.scope, name, ctx.store.dialect) : await things.get(ctx.db, ctx.scope, name);
   if (!row) throw notFound(`Thing ${name} does not exist`);
   return row;
@@ -79,7 +81,7 @@ export const thingGroupHandlers = {
   async CreateThingGroup(input: IoT.CreateThingGroupRequest, ctx: RequestContext): Promise<IoT.CreateThingGroupResponse> {
     const name = input.thingGroupName!;
     const parentName = input.parentGroupName ?? null;
-    const description = input.thingGroupProperties?.thingGroupDescription ?? null;
+    const description = input.thingGroupProperties?.thingGroupDescription || null; // an empty description is none
     const attributes = cleanAttributes(input.thingGroupProperties?.attributePayload?.attributes);
     const arn = thingGroupArn(ctx.scope, name);
     const existing = await thingGroups.get(ctx.db, ctx.scope, name);
@@ -87,7 +89,7 @@ export const thingGroupHandlers = {
       if (existing.parent_name === parentName && existing.description === description && sameAttributes(attributesOf(existing.attributes), attributes)) {
         return { thingGroupName: name, thingGroupArn: existing.arn, thingGroupId: existing.group_id };
       }
-      throw alreadyExists(`Thing group ${name} already exists with a different configuration`, existing.group_id, existing.arn);
+      throw alreadyExists(`Thing Group ${name} already exists in current account with different properties`, existing.group_id, existing.arn);
     }
     if (parentName !== null) {
       // CreateThingGroup models no ResourceNotFoundException: a missing parent is a bad request.
@@ -112,7 +114,7 @@ export const thingGroupHandlers = {
     try {
       await thingGroups.insert(ctx.db, row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw alreadyExists(`Thing group ${name} already exists`, name, arn);
+      if (isUniqueViolation(err)) throw alreadyExists(`Thing Group ${name} already exists in current account`, name, arn);
       throw err;
     }
     await tags.put(ctx.db, ctx.scope, arn, Object.fromEntries((input.tags ?? []).map((t) => [t.Key!, t.Value ?? ''])));
@@ -161,7 +163,7 @@ export const thingGroupHandlers = {
       throw versionConflict(`Thing group ${name} is at version ${row.version}, not the expected ${input.expectedVersion}`);
     }
     if (await thingGroups.hasChildren(ctx.db, ctx.scope, name)) {
-      throw invalidRequest(`Thing group ${name} has child groups; delete them before deleting it`);
+      throw invalidRequest(`Cannot delete thing group : ${name} when there are still child groups attached to it`);
     }
     const members = await thingGroups.thingsInGroup(ctx.db, ctx.scope, name, false);
     await thingGroups.delete(ctx.db, ctx.scope, name);
@@ -171,14 +173,16 @@ export const thingGroupHandlers = {
   },
 
   async ListThingGroups(input: IoT.ListThingGroupsRequest, ctx: RequestContext): Promise<IoT.ListThingGroupsResponse> {
-    const list = `thing-groups:${JSON.stringify([input.parentGroup ?? null, input.namePrefixFilter ?? null, input.recursive ?? null])}`;
+    // `recursive` defaults to true (AWS lists a parent's groups at every depth unless told recursive=false).
+    const recursive = input.recursive !== false;
+    const list = `thing-groups:${JSON.stringify([input.parentGroup ?? null, input.namePrefixFilter ?? null, recursive])}`;
     const page = pageRequest(list, input, 250, invalidRequest);
     let filter: { parent?: string | null; within?: string[]; prefix?: string };
     if (input.parentGroup !== undefined) {
       await requireGroup(ctx, input.parentGroup);
-      filter = input.recursive ? { within: await thingGroups.descendants(ctx.db, ctx.scope, input.parentGroup) } : { parent: input.parentGroup };
+      filter = recursive ? { within: await thingGroups.descendants(ctx.db, ctx.scope, input.parentGroup) } : { parent: input.parentGroup };
     } else {
-      filter = input.recursive === false ? { parent: null } : {};
+      filter = recursive ? {} : { parent: null };
     }
     filter.prefix = input.namePrefixFilter;
     const rows = await thingGroups.list(ctx.db, ctx.scope, filter, page.after?.[0], page.limit + 1);
@@ -239,4 +243,4 @@ export const thingGroupHandlers = {
     for (const row of addRows) await addMembership(ctx, thing, row);
     return {};
   },
-};
+} satisfies Handlers<'iot'>;

@@ -3,14 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type * as IoT from '@aws-sdk/client-iot';
 import { thingArn, thingTypeArn } from '../domain/arn.ts';
-import { applyAttributePayload, checkAttributeCount, checkSearchableAttributes, cleanAttributes, sameAttributes, type Attributes, type Rule } from '../domain/things.ts';
+import { applyAttributePayload, checkAttributeCount, checkSearchableAttributes, cleanAttributes, sameAttributes, sameProperties, type Attributes, type Rule } from '../domain/things.ts';
 import { invalidRequest, notFound, ServiceError } from '../protocol/errors.ts';
 import type { ThingRow, ThingTypeRow } from '../store/schema.ts';
+import { billingGroups } from '../store/billing-groups.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
 import { things, thingTypes } from '../store/things.ts';
 import { forgetThing } from './job-registry.ts';
-import type { RequestContext } from './context.ts';
+import type { Handlers, RequestContext } from './context.ts';
 import { pageRequest } from './paging.ts';
 
 export const alreadyExists = (message: string, resourceId: string, resourceArn: string) =>
@@ -47,19 +48,23 @@ function thingTypeView(row: ThingTypeRow) {
 export const thingHandlers = {
   async CreateThing(input: IoT.CreateThingRequest, ctx: RequestContext): Promise<IoT.CreateThingResponse> {
     const name = input.thingName!;
-    if (input.billingGroupName !== undefined) throw notFound(`Billing group ${input.billingGroupName} does not exist (Flotilla keeps no billing groups)`);
     const typeName = input.thingTypeName ?? null;
     if (typeName !== null) await usableType(ctx, typeName);
+    const billingGroup = input.billingGroupName ?? null;
+    if (billingGroup !== null && !(await billingGroups.lock(ctx.db, ctx.scope, billingGroup, ctx.store.dialect, 'share'))) {
+      throw notFound(`Billing group ${billingGroup} does not exist`);
+    }
     const attributes = cleanAttributes(input.attributePayload?.attributes);
     check(checkAttributeCount(attributes, typeName !== null));
     const arn = thingArn(ctx.scope, name);
     const existing = await things.get(ctx.db, ctx.scope, name);
     if (existing) {
       // AWS: the same name with the same configuration succeeds and returns the existing thing.
-      if (existing.thing_type_name === typeName && sameAttributes(attributesOf(existing.attributes), attributes)) {
+      const sameGroup = ((await billingGroups.groupOfThing(ctx.db, ctx.scope, name)) ?? null) === billingGroup;
+      if (existing.thing_type_name === typeName && sameAttributes(attributesOf(existing.attributes), attributes) && sameGroup) {
         return { thingName: existing.name, thingArn: existing.arn, thingId: existing.thing_id };
       }
-      throw alreadyExists(`Thing ${name} already exists with a different configuration`, existing.thing_id, existing.arn);
+      throw alreadyExists(`Thing ${name} already exists in account with different attributes`, existing.thing_id, existing.arn);
     }
     const now = ctx.now.getTime();
     const row: ThingRow = {
@@ -76,9 +81,10 @@ export const thingHandlers = {
     try {
       await things.insert(ctx.db, row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw alreadyExists(`Thing ${name} already exists`, name, arn);
+      if (isUniqueViolation(err)) throw alreadyExists(`Thing ${name} already exists in account`, name, arn);
       throw err;
     }
+    if (billingGroup !== null) await billingGroups.setGroupOfThing(ctx.db, ctx.scope, name, billingGroup, now);
     return { thingName: name, thingArn: arn, thingId: row.thing_id };
   },
 
@@ -93,6 +99,7 @@ export const thingHandlers = {
       thingTypeName: row.thing_type_name ?? undefined,
       attributes: attributesOf(row.attributes),
       version: row.version,
+      billingGroupName: await billingGroups.groupOfThing(ctx.db, ctx.scope, row.name),
     };
   },
 
@@ -163,7 +170,7 @@ export const thingHandlers = {
       nextToken,
     };
   },
-};
+} satisfies Handlers<'iot'>;
 
 export const thingTypeHandlers = {
   async CreateThingType(input: IoT.CreateThingTypeRequest, ctx: RequestContext): Promise<IoT.CreateThingTypeResponse> {
@@ -173,8 +180,8 @@ export const thingTypeHandlers = {
     const arn = thingTypeArn(ctx.scope, name);
     const existing = await thingTypes.get(ctx.db, ctx.scope, name);
     if (existing) {
-      if (existing.properties === JSON.stringify(properties)) return { thingTypeName: name, thingTypeArn: arn, thingTypeId: existing.thing_type_id };
-      throw alreadyExists(`Thing type ${name} already exists with different properties`, existing.thing_type_id, existing.arn);
+      if (sameProperties(JSON.parse(existing.properties), properties)) return { thingTypeName: name, thingTypeArn: arn, thingTypeId: existing.thing_type_id };
+      throw alreadyExists(`Thing Type ${name} already exists in current account with different properties`, existing.thing_type_id, existing.arn);
     }
     const row: ThingTypeRow = {
       ...ctx.scope,
@@ -189,7 +196,7 @@ export const thingTypeHandlers = {
     try {
       await thingTypes.insert(ctx.db, row);
     } catch (err) {
-      if (isUniqueViolation(err)) throw alreadyExists(`Thing type ${name} already exists`, name, arn);
+      if (isUniqueViolation(err)) throw alreadyExists(`Thing Type ${name} already exists in current account`, name, arn);
       throw err;
     }
     await tags.put(ctx.db, ctx.scope, arn, Object.fromEntries((input.tags ?? []).map((t) => [t.Key!, t.Value ?? ''])));
@@ -229,4 +236,4 @@ export const thingTypeHandlers = {
     await tags.remove(ctx.db, ctx.scope, row.arn);
     return {};
   },
-};
+} satisfies Handlers<'iot'>;

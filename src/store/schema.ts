@@ -204,6 +204,24 @@ export interface ThingGroupMemberRow extends Scoped {
   added_at: number;
 }
 
+/** A billing group: a flat group of things for cost allocation, tagged like any resource. */
+export interface BillingGroupRow extends Scoped {
+  name: string;
+  arn: string;
+  group_id: string;
+  description: string | null;
+  version: number;
+  created_at: number;
+  updated_at: number;
+}
+
+/** A thing's billing group: at most one a thing, so the thing name is the key. */
+export interface BillingGroupMemberRow extends Scoped {
+  thing_name: string;
+  group_name: string;
+  added_at: number;
+}
+
 /** UpdateIndexingConfiguration's stored state, per account and region. */
 export interface IndexingConfigRow extends Scoped {
   thing_config: string; // JSON ThingIndexingConfiguration
@@ -259,6 +277,8 @@ export interface Database {
   thing_groups: ThingGroupRow;
   thing_group_members: ThingGroupMemberRow;
   indexing_config: IndexingConfigRow;
+  billing_groups: BillingGroupRow;
+  billing_group_members: BillingGroupMemberRow;
   jobs: JobRow;
   job_targets: JobTargetRow;
   job_executions: JobExecutionRow;

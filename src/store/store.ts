@@ -69,11 +69,18 @@ export class Store {
 
   /** Wipes every row of every table (the admin reset). */
   async reset(): Promise<void> {
+    const tables = await this.tables();
     await this.transaction(async (tx) => {
-      for (const table of ['effects', 'packages', 'package_versions', 'tags', 'package_config', 'idempotency', 's3_objects', 's3_buckets', 'things', 'thing_attributes', 'thing_types', 'thing_groups', 'thing_group_members', 'indexing_config', 'jobs', 'job_targets', 'job_executions', 'job_templates', 'sbom_results'] as const) {
-        await tx.deleteFrom(table).execute();
+      for (const table of tables) {
+        await tx.deleteFrom(table as keyof Database).execute();
       }
     });
+  }
+
+  /** Every table the migrations made (not Kysely's own bookkeeping). */
+  private async tables(): Promise<string[]> {
+    const tables = await this.db.introspection.getTables();
+    return tables.map((t) => t.name).filter((name) => !name.startsWith('kysely_'));
   }
 
   async close(): Promise<void> {

@@ -44,9 +44,10 @@ export const things = {
     if (values.length) await db.insertInto('thing_attributes').values(values).execute();
   },
 
-  /** Deletes the thing, its attributes and its group memberships. */
+  /** Deletes the thing, its attributes and its group and billing group memberships. */
   async delete(db: Db, scope: Scope, name: string): Promise<void> {
     await db.deleteFrom('thing_group_members').$call(inScope(scope)).where('thing_name', '=', name).execute();
+    await db.deleteFrom('billing_group_members').$call(inScope(scope)).where('thing_name', '=', name).execute();
     await db.deleteFrom('thing_attributes').$call(inScope(scope)).where('thing_name', '=', name).execute();
     await db.deleteFrom('things').$call(inScope(scope)).where('name', '=', name).execute();
   },
