@@ -54,7 +54,39 @@ program
     process.on('SIGINT', stop);
   });
 
+const count = (name: string) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new ConfigError(`${name} must be a whole number, got ${value}`);
+  return n;
+};
+const fraction = (value: string) => Number(value);
+
+program
+  .command('simulate')
+  .description('run simulated devices that take jobs over MQTT, with a live progress view')
+  .addOption(new Option('--mqtt <url>', 'broker the devices connect to').env('FLOTILLA_SIM_MQTT').default('mqtt://127.0.0.1:1883'))
+  .addOption(new Option('--endpoint <url>', 'Flotilla API, for --create-things').env('FLOTILLA_SIM_ENDPOINT').default('http://127.0.0.1:4580'))
+  .addOption(new Option('--region <region>', 'region of the API requests').env('AWS_REGION').default('us-east-1'))
+  .addOption(new Option('--devices <n>', 'how many devices').default(10).argParser(count('--devices')))
+  .addOption(new Option('--prefix <text>', 'thing names are <prefix>0, <prefix>1, …').default('sim-'))
+  .addOption(new Option('--connections <n>', 'MQTT connections the devices share (default: one per device, at most 1000)').argParser(count('--connections')))
+  .addOption(new Option('--mqtt-version <v>', '4 (MQTT 3.1.1) or 5').default(5).argParser(Number))
+  .addOption(new Option('--fail-rate <fraction>', 'share of jobs a device fails').default(0).argParser(fraction))
+  .addOption(new Option('--reject-rate <fraction>', 'share of jobs a device rejects').default(0).argParser(fraction))
+  .addOption(new Option('--hang-rate <fraction>', 'share of jobs a device starts and never finishes').default(0).argParser(fraction))
+  .addOption(new Option('--work-ms <ms>', 'time a device works on a job (each draws 0.5×–1.5×)').default(1000).argParser(count('--work-ms')))
+  .addOption(new Option('--progress-steps <n>', 'progress reports in statusDetails per job').default(2).argParser(count('--progress-steps')))
+  .option('--no-download', 'do not download the URLs of job documents')
+  .option('--no-report-packages', 'do not report installed packages in the $package shadow')
+  .option('--create-things', 'create the things through the API first (existing ones are kept)')
+  .option('--thing-group <name>', 'with --create-things: put the things in this group (created if missing)')
+  .addOption(new Option('--exit-when-idle <seconds>', 'exit once jobs ran and nothing happened for this long (0: run until Ctrl-C)').default(0).argParser(count('--exit-when-idle')))
+  .action(async (opts) => {
+    const { simulate } = await import('../simulate/run.ts');
+    await simulate(opts);
+  });
+
 program.parseAsync(process.argv).catch((err) => {
-  process.stderr.write(`flotilla: ${err instanceof ConfigError ? err.message : (err?.stack ?? String(err))}\n`);
+  process.stderr.write(`flotilla: ${err instanceof ConfigError || err?.name === 'SimulateError' ? err.message : (err?.stack ?? String(err))}\n`);
   process.exit(2);
 });

@@ -24,7 +24,9 @@ export interface SimulateOptions {
   region: string;
 }
 
-export class SimulateError extends Error {}
+export class SimulateError extends Error {
+  override name = 'SimulateError';
+}
 
 /** Creates the things (and the group holding them) through the IoT API; existing ones are kept. */
 async function createThings(options: SimulateOptions, things: string[]): Promise<void> {
