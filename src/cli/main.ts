@@ -70,7 +70,7 @@ program
   .addOption(new Option('--devices <n>', 'how many devices').default(10).argParser(count('--devices')))
   .addOption(new Option('--prefix <text>', 'thing names are <prefix>0, <prefix>1, …').default('sim-'))
   .addOption(new Option('--connections <n>', 'MQTT connections the devices share (default: one per device, at most 1000)').argParser(count('--connections')))
-  .addOption(new Option('--mqtt-version <v>', '4 (MQTT 3.1.1) or 5').default(5).argParser(Number))
+  .addOption(new Option('--mqtt-version <v>', '4 (MQTT 3.1.1) or 5').default(4).argParser(Number))
   .addOption(new Option('--fail-rate <fraction>', 'share of jobs a device fails').default(0).argParser(fraction))
   .addOption(new Option('--reject-rate <fraction>', 'share of jobs a device rejects').default(0).argParser(fraction))
   .addOption(new Option('--hang-rate <fraction>', 'share of jobs a device starts and never finishes').default(0).argParser(fraction))

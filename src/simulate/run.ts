@@ -30,6 +30,8 @@ export class SimulateError extends Error {
 
 /** Creates the things (and the group holding them) through the IoT API; existing ones are kept. */
 async function createThings(options: SimulateOptions, things: string[]): Promise<void> {
+  // The SDK's notice about future Node versions would break into the progress view.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const iot = new IoTClient({
     endpoint: options.endpoint,
     region: options.region,
