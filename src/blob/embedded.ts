@@ -1,5 +1,5 @@
-// The BlobStore over the embedded endpoint's own store; presigned URLs point at this server's S3 endpoint.
-import type { BlobHead, BlobLocation, BlobScope, BlobSettings, BlobStore } from './blob.ts';
+// The BlobStore over the embedded object storage; presigned URLs point at this server's S3 endpoint.
+import type { BlobHead, BlobLocation, BlobScope, BlobStore } from './blob.ts';
 import type { ObjectStore } from './object-store.ts';
 import { presignUrl } from './presign.ts';
 import type { Db, S3ObjectRow } from '../store/schema.ts';
@@ -7,12 +7,19 @@ import type { Db, S3ObjectRow } from '../store/schema.ts';
 /** With `--auth off` any signature passes; this key's id is the scope's account, so the URL reads that account. */
 const INTERNAL_SECRET = 'flotilla-internal-presign-key';
 
+/** How this server signs the URLs it hands out: its `--auth` mode, keys and default account. */
+export interface PresignSettings {
+  auth: 'off' | 'sigv4';
+  credentials: Map<string, string>;
+  account: string;
+}
+
 export class EmbeddedBlobStore implements BlobStore {
   readonly kind = 'embedded';
 
   constructor(
     private readonly objects: ObjectStore,
-    private readonly settings: Pick<BlobSettings, 'auth' | 'credentials' | 'account'>,
+    private readonly settings: PresignSettings,
     private readonly server: { apiUrl: string },
   ) {}
 

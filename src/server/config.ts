@@ -1,6 +1,6 @@
 // Flotilla's settings: defaults, and the checks that refuse an unsafe or impossible setup before it starts.
 import { join, resolve } from 'node:path';
-import { DEFAULT_LIMITS, SBOM_FORMATS, type SbomFormat } from '../sbom/types.ts';
+import { DEFAULT_LIMITS, SBOM_FORMATS, type SbomConfig, type SbomFormat } from '../sbom/types.ts';
 
 export interface FlotillaOptions {
   host?: string;
@@ -35,15 +35,6 @@ export interface FlotillaOptions {
   sbomConcurrency?: number;
   /** Wall-clock limit of one validation, in milliseconds; default 60000. */
   sbomTimeoutMs?: number;
-}
-
-export interface SbomConfig {
-  formats: SbomFormat[];
-  maxObjectSize: number;
-  maxFileSize: number;
-  maxZipEntries: number;
-  concurrency: number;
-  timeoutMs: number;
 }
 
 export interface FlotillaConfig {

@@ -3,7 +3,7 @@
 // STREAMING-AWS4-HMAC-SHA256-PAYLOAD (every chunk signed) and STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER.
 import { createHash, createHmac, timingSafeEqual, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { S3Error } from './s3-xml.ts';
+import { S3Error } from './xml.ts';
 
 /** What chunk signatures chain from: the request's own signature and signing key. */
 export interface ChunkSigning {
@@ -14,6 +14,12 @@ export interface ChunkSigning {
   seedSignature: string;
   /** The trailer ends with x-amz-trailer-signature (…-PAYLOAD-TRAILER). */
   signedTrailer: boolean;
+}
+
+/** The SigV4 signing key, for verifying chunk signatures. */
+export function signingKeyOf(secret: string, date: string, region: string, service: string): Buffer {
+  const hmac = (k: string | Buffer, data: string) => createHmac('sha256', k).update(data).digest();
+  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
 }
 
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');

@@ -7,13 +7,12 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { ServiceError } from '../protocol/errors.ts';
 import { readCredential, verifySignature, type Credential } from '../protocol/sigv4.ts';
-import type { ChunkSigning } from './chunked.ts';
-import type { ObjectStore } from './object-store.ts';
-import { signingKeyOf } from './presign.ts';
-import * as buckets from './s3-buckets.ts';
-import type { S3Call, S3Response } from './s3-context.ts';
-import * as objects from './s3-objects.ts';
-import { errorDocument, S3Error } from './s3-xml.ts';
+import { signingKeyOf, type ChunkSigning } from './chunked.ts';
+import { BucketError, type ObjectStore } from '../blob/object-store.ts';
+import * as buckets from './buckets.ts';
+import type { S3Call, S3Response } from './context.ts';
+import * as objects from './objects.ts';
+import { errorDocument, S3Error } from './xml.ts';
 import { header, type Headers } from './upload.ts';
 
 export interface S3EndpointOptions {
@@ -163,6 +162,8 @@ export class S3Endpoint {
     let error: S3Error;
     if (err instanceof S3Error) {
       error = err;
+    } else if (err instanceof BucketError) {
+      error = new S3Error(err.code, undefined, { fields: { BucketName: err.bucket } });
     } else {
       this.options.log.error({ err, requestId }, 's3 request failed');
       error = new S3Error('InternalError');
