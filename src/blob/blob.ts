@@ -2,7 +2,6 @@
 // Two implementations, chosen by the server wiring (src/server/blob-setup.ts): the embedded object storage
 // (./embedded.ts) and an external S3 (./external.ts, `--blob http(s)://…`).
 import type { Readable } from 'node:stream';
-import type { Db } from '../store/schema.ts';
 
 /** The account (and region) a request acts for; the embedded store scopes buckets by account. */
 export interface BlobScope {
@@ -25,14 +24,24 @@ export interface BlobHead {
   contentType?: string;
 }
 
+export interface BlobObject {
+  stream: Readable;
+  size: number;
+  versionId?: string;
+}
+
+/** The object store did not answer in time, or could not be reached: the request fails as unavailable, not invalid. */
+export class BlobUnavailableError extends Error {}
+
 export interface BlobStore {
   readonly kind: 'embedded' | 'external';
   /**
-   * Undefined when the object (or that version) does not exist or is a delete marker. `db`: the caller's open
-   * transaction, which the embedded store must read through (SQLite has one connection; a second query would wait forever).
+   * Undefined when the object (or that version) does not exist or is a delete marker. Never called inside a
+   * transaction: it may wait on the network (docs/architecture.md). BlobUnavailableError when the store does not answer.
    */
-  head(scope: BlobScope, loc: BlobLocation, db?: Db): Promise<BlobHead | undefined>;
-  get(scope: BlobScope, loc: BlobLocation, db?: Db): Promise<{ stream: Readable; size: number; versionId?: string } | undefined>;
+  head(scope: BlobScope, loc: BlobLocation): Promise<BlobHead | undefined>;
+  /** The object's bytes; `size` is what the store advertises, not a promise about the stream. */
+  get(scope: BlobScope, loc: BlobLocation): Promise<BlobObject | undefined>;
   /** A URL anyone can GET for `expiresSec` seconds, for the configured store. */
   presignGet(scope: BlobScope, loc: BlobLocation, expiresSec: number): Promise<string>;
 }

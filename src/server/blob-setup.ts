@@ -15,6 +15,8 @@ export interface BlobSettings {
   blob: string;
   dataDir: string;
   maxObjectSize: number;
+  /** Deadline of one call to an external S3, in milliseconds. */
+  blobTimeoutMs: number;
   auth: 'off' | 'sigv4';
   credentials: Map<string, string>;
   account: string;
@@ -35,7 +37,7 @@ const SHARED_TEMP_AGE_MS = 60 * 60 * 1000;
 
 export async function openBlob(settings: BlobSettings, store: Store, server: { apiUrl: string }, log: Logger): Promise<BlobSetup> {
   if (settings.blob !== 'embedded') {
-    const blob = new ExternalBlobStore(settings.blob, settings.region);
+    const blob = new ExternalBlobStore(settings.blob, settings.region, settings.blobTimeoutMs);
     return { blob, reset: async () => {}, close: async () => blob.close() };
   }
   const files = new ObjectFiles(join(settings.dataDir, 'objects'));

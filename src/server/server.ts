@@ -104,6 +104,14 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     return503OnClosing: true,
     frameworkErrors: (err, _req, reply) => sendHttpError(err, reply, logger),
   });
+  // While stopping, answers close their connection, so that a drained keep-alive connection does not hold the stop.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
+  });
   // Every body reaches the API as raw bytes: SigV4 hashes them and the model decides how to read them.
   app.removeAllContentTypeParsers();
   // S3 requests (signed for `s3`) keep the raw stream instead: the embedded endpoint streams objects to disk.
