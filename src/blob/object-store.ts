@@ -165,6 +165,33 @@ export class ObjectStore {
     return result;
   }
 
+  /**
+   * Removes object files no metadata row points at, last changed more than `olderThanMs` ago: left by a crash
+   * between a file's rename into place and the commit of its row (a younger one may still be about to commit).
+   */
+  async removeOrphans(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    let batch: string[] = [];
+    const sweep = async () => {
+      const known = await this.store.db.selectFrom('s3_objects').select('storage_id').where('storage_id', 'in', batch).execute();
+      const kept = new Set(known.map((r) => r.storage_id));
+      for (const id of batch) {
+        if (kept.has(id)) continue;
+        await this.files.remove(id);
+        removed++;
+      }
+      batch = [];
+    };
+    for await (const file of this.files.list()) {
+      if (file.mtimeMs > cutoff) continue;
+      batch.push(file.id);
+      if (batch.length === 500) await sweep();
+    }
+    if (batch.length) await sweep();
+    return removed;
+  }
+
   /** Locks the bucket row for the rest of the transaction; NoSuchBucket when there is none. */
   private async lockBucket(tx: Db, account: string, name: string): Promise<S3BucketRow> {
     const query = tx.selectFrom('s3_buckets').selectAll().where('account', '=', account).where('name', '=', name);

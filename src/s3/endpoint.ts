@@ -61,7 +61,11 @@ export class S3Endpoint {
     const rawQuery = queryAt < 0 ? '' : req.url.slice(queryAt + 1);
     let resource = rawPath;
     try {
-      resource = decode(rawPath);
+      resource = refuseNul(decode(rawPath), rawPath);
+      const query = new URLSearchParams(rawQuery);
+      for (const [name, value] of query) {
+        if (value.includes('\0')) throw new S3Error('InvalidArgument', `The ${name} parameter cannot contain the character U+0000`, { fields: { ArgumentName: name } });
+      }
       const { credential, signing } = this.authenticate(req, rawPath, rawQuery);
       const slash = rawPath.indexOf('/', 1);
       const bucket = decode(slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash));
@@ -74,7 +78,7 @@ export class S3Endpoint {
         region: credential.region || this.options.region,
         bucket,
         key,
-        query: new URLSearchParams(rawQuery),
+        query,
         headers: req.headers,
         body: req.body,
         signing,
@@ -181,6 +185,12 @@ function decode(text: string): string {
   } catch {
     throw new S3Error('InvalidURI');
   }
+}
+
+/** Bucket names and keys never hold U+0000: PostgreSQL cannot store it, and both stores must agree (docs/decisions.md). */
+function refuseNul(path: string, rawPath: string): string {
+  if (path.includes('\0')) throw new S3Error('InvalidURI', `Couldn't parse the specified URI: ${rawPath} holds the character U+0000 (%00), which a bucket name or key cannot contain.`);
+  return path;
 }
 
 const methodNotAllowed = (c: S3Call, resourceType: string) => new S3Error('MethodNotAllowed', undefined, { fields: { Method: c.method, ResourceType: resourceType } });

@@ -34,6 +34,8 @@ export interface BlobSetup {
 
 /** Orphan temp files older than this are removed at start when other processes may share the data dir. */
 const SHARED_TEMP_AGE_MS = 60 * 60 * 1000;
+/** Object files without a metadata row older than this are removed at start (a younger one may be about to commit). */
+const ORPHAN_AGE_MS = 60 * 1000;
 
 export async function openBlob(settings: BlobSettings, store: Store, server: { apiUrl: string }, log: Logger): Promise<BlobSetup> {
   if (settings.blob !== 'embedded') {
@@ -45,6 +47,8 @@ export async function openBlob(settings: BlobSettings, store: Store, server: { a
   const removed = await files.init(store.dialect === 'sqlite' ? 0 : SHARED_TEMP_AGE_MS);
   if (removed) log.info({ removed }, 'removed temp files of unfinished uploads');
   const objects = new ObjectStore(store, files);
+  const orphans = await objects.removeOrphans(ORPHAN_AGE_MS);
+  if (orphans) log.info({ removed: orphans }, 'removed object files no metadata row refers to');
   const endpoint = new S3Endpoint({ objects, auth: { mode: settings.auth, credentials: settings.credentials }, account: settings.account, region: settings.region, maxObjectSize: settings.maxObjectSize, log });
   const blob = new EmbeddedBlobStore(objects, settings, server);
   return { blob, endpoint, reset: () => files.removeAll(), close: async () => {} };
