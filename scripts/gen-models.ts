@@ -1,11 +1,35 @@
 // Turns the official AWS botocore models into the compact JSON the protocol layer runs on:
 // operations, HTTP bindings, shapes with their constraints, errors and paginators; documentation dropped.
-// Usage: npm run gen:models [-- <dir with iot.json, iot-jobs-data.json, iot-data.json>]
-import { readFileSync, writeFileSync } from 'node:fs';
+//
+// Where the models come from: botocore (https://github.com/boto/botocore, Apache-2.0), directory botocore/data/:
+// iot/2015-05-28, iot-jobs-data/2017-09-29 and iot-data/2015-05-28, each with service-2.json and paginators-1.json.
+// Give that data directory (or a directory holding <service>.json and <service>.paginators.json for the three).
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 const SERVICES = ['iot', 'iot-jobs-data', 'iot-data'] as const;
-const sourceDir = resolve(process.argv[2] ?? join(import.meta.dirname, '..', '..', 'shared', 'aws-models'));
+const USAGE = `Usage: npm run gen:models -- <models dir>
+  <models dir>: botocore's botocore/data directory (https://github.com/boto/botocore), holding
+  iot/2015-05-28/, iot-jobs-data/2017-09-29/ and iot-data/2015-05-28/ with service-2.json and paginators-1.json;
+  or a directory with <service>.json and <service>.paginators.json for ${SERVICES.join(', ')}.`;
+
+if (!process.argv[2] || process.argv[2] === '--help' || process.argv[2] === '-h') {
+  console.error(USAGE);
+  process.exit(process.argv[2] ? 0 : 2);
+}
+const sourceDir = resolve(process.argv[2]);
+
+/** The model and paginator files of a service, in either layout. */
+function sourceFiles(service: string): { model: string; paginators: string } {
+  const flat = { model: join(sourceDir, `${service}.json`), paginators: join(sourceDir, `${service}.paginators.json`) };
+  if (existsSync(flat.model)) return flat;
+  const serviceDir = join(sourceDir, service);
+  const version = existsSync(serviceDir) ? readdirSync(serviceDir).sort().at(-1) : undefined;
+  const nested = version && { model: join(serviceDir, version, 'service-2.json'), paginators: join(serviceDir, version, 'paginators-1.json') };
+  if (nested && existsSync(nested.model)) return nested;
+  console.error(`No model of ${service} in ${sourceDir}.\n${USAGE}`);
+  process.exit(2);
+}
 const outDir = join(import.meta.dirname, '..', 'src', 'protocol', 'models');
 
 const SHAPE_KEYS = ['type', 'required', 'min', 'max', 'pattern', 'enum', 'payload', 'timestampFormat', 'exception', 'fault'];
@@ -18,8 +42,9 @@ function pick(source: Record<string, unknown>, keys: string[]): Record<string, u
 }
 
 for (const service of SERVICES) {
-  const raw = JSON.parse(readFileSync(join(sourceDir, `${service}.json`), 'utf8'));
-  const pages = JSON.parse(readFileSync(join(sourceDir, `${service}.paginators.json`), 'utf8')).pagination ?? {};
+  const files = sourceFiles(service);
+  const raw = JSON.parse(readFileSync(files.model, 'utf8'));
+  const pages = JSON.parse(readFileSync(files.paginators, 'utf8')).pagination ?? {};
   const operations: Record<string, unknown> = {};
   for (const [name, op] of Object.entries<any>(raw.operations)) {
     operations[name] = {

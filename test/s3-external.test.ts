@@ -91,7 +91,7 @@ describe('external S3: another Flotilla process', () => {
   });
 
   test('ExternalBlobStore: head, get and presignGet against the other endpoint', TEST, async () => {
-    const blob = new ExternalBlobStore(other.endpoint, 'us-east-1');
+    const blob = new ExternalBlobStore(other.endpoint, 'us-east-1', 5000);
     cleanups.push(() => blob.close());
     assert.equal(blob.kind, 'external');
     await exerciseBlobStore(blob, seeded);

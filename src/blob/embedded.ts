@@ -1,34 +1,41 @@
-// The BlobStore over the embedded endpoint's own store; presigned URLs point at this server's S3 endpoint.
-import type { BlobHead, BlobLocation, BlobScope, BlobSettings, BlobStore } from './blob.ts';
+// The BlobStore over the embedded object storage; presigned URLs point at this server's S3 endpoint.
+import type { BlobHead, BlobLocation, BlobObject, BlobScope, BlobStore } from './blob.ts';
 import type { ObjectStore } from './object-store.ts';
 import { presignUrl } from './presign.ts';
-import type { Db, S3ObjectRow } from '../store/schema.ts';
+import type { S3ObjectRow } from '../store/schema.ts';
 
 /** With `--auth off` any signature passes; this key's id is the scope's account, so the URL reads that account. */
 const INTERNAL_SECRET = 'flotilla-internal-presign-key';
+
+/** How this server signs the URLs it hands out: its `--auth` mode, keys and default account. */
+export interface PresignSettings {
+  auth: 'off' | 'sigv4';
+  credentials: Map<string, string>;
+  account: string;
+}
 
 export class EmbeddedBlobStore implements BlobStore {
   readonly kind = 'embedded';
 
   constructor(
     private readonly objects: ObjectStore,
-    private readonly settings: Pick<BlobSettings, 'auth' | 'credentials' | 'account'>,
+    private readonly settings: PresignSettings,
     private readonly server: { apiUrl: string },
   ) {}
 
-  private async find(scope: BlobScope, loc: BlobLocation, db?: Db): Promise<S3ObjectRow | undefined> {
-    const row = await this.objects.findObject(scope.account, loc.bucket, loc.key, loc.version, db);
+  private async find(scope: BlobScope, loc: BlobLocation): Promise<S3ObjectRow | undefined> {
+    const row = await this.objects.findObject(scope.account, loc.bucket, loc.key, loc.version);
     return row && !row.delete_marker ? row : undefined;
   }
 
-  async head(scope: BlobScope, loc: BlobLocation, db?: Db): Promise<BlobHead | undefined> {
-    const row = await this.find(scope, loc, db);
+  async head(scope: BlobScope, loc: BlobLocation): Promise<BlobHead | undefined> {
+    const row = await this.find(scope, loc);
     if (!row) return undefined;
     return { size: row.size, etag: row.etag, versionId: versionOf(row), contentType: row.content_type ?? undefined };
   }
 
-  async get(scope: BlobScope, loc: BlobLocation, db?: Db) {
-    const row = await this.find(scope, loc, db);
+  async get(scope: BlobScope, loc: BlobLocation): Promise<BlobObject | undefined> {
+    const row = await this.find(scope, loc);
     if (!row) return undefined;
     const stream = await this.objects.files.openRead(row.storage_id!);
     if (!stream) return undefined;

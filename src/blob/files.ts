@@ -74,6 +74,17 @@ export class ObjectFiles {
     await rm(tempPath, { force: true });
   }
 
+  /** Every object file's id and last change time (temp files excluded). */
+  async *list(): AsyncGenerator<{ id: string; mtimeMs: number }> {
+    for (const dir of await readdir(this.root).catch(() => [] as string[])) {
+      if (dir === 'tmp' || dir.length !== 2) continue;
+      for (const id of await readdir(join(this.root, dir)).catch(() => [] as string[])) {
+        const info = await stat(join(this.root, dir, id)).catch(() => undefined);
+        if (info?.isFile()) yield { id, mtimeMs: info.mtimeMs };
+      }
+    }
+  }
+
   /** Removes every object file (the admin reset). */
   async removeAll(): Promise<void> {
     for (const name of await readdir(this.root).catch(() => [] as string[])) {

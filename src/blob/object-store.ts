@@ -1,4 +1,5 @@
-// Buckets and object versions of the embedded S3 endpoint: metadata in the store, bytes in ObjectFiles.
+// The embedded object storage: buckets and object versions, metadata in the store, bytes in ObjectFiles. The
+// embedded S3 endpoint (src/s3/) serves it on the wire; EmbeddedBlobStore reads it for the services.
 // Every write to a bucket's objects locks the bucket row first, so concurrent writers (PostgreSQL replicas
 // included) agree on which version is the latest and a bucket is never deleted under a new object.
 import { randomBytes } from 'node:crypto';
@@ -6,7 +7,16 @@ import type { Db, S3BucketRow, S3ObjectRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import type { ObjectFiles } from './files.ts';
-import { S3Error } from './s3-xml.ts';
+
+/** A bucket-level refusal; the S3 endpoint answers it as S3's error of the same code. */
+export class BucketError extends Error {
+  constructor(
+    readonly code: 'NoSuchBucket' | 'BucketNotEmpty',
+    readonly bucket: string,
+  ) {
+    super(`${code}: ${bucket}`);
+  }
+}
 
 export type Versioning = 'Enabled' | 'Suspended';
 
@@ -66,7 +76,7 @@ export class ObjectStore {
     await this.store.transaction(async (tx) => {
       await this.lockBucket(tx, account, name);
       const any = await tx.selectFrom('s3_objects').select('object_key').where('account', '=', account).where('bucket', '=', name).limit(1).executeTakeFirst();
-      if (any) throw new S3Error('BucketNotEmpty', undefined, { fields: { BucketName: name } });
+      if (any) throw new BucketError('BucketNotEmpty', name);
       await tx.deleteFrom('s3_buckets').where('account', '=', account).where('name', '=', name).execute();
     });
   }
@@ -155,11 +165,38 @@ export class ObjectStore {
     return result;
   }
 
+  /**
+   * Removes object files no metadata row points at, last changed more than `olderThanMs` ago: left by a crash
+   * between a file's rename into place and the commit of its row (a younger one may still be about to commit).
+   */
+  async removeOrphans(olderThanMs: number): Promise<number> {
+    const cutoff = Date.now() - olderThanMs;
+    let removed = 0;
+    let batch: string[] = [];
+    const sweep = async () => {
+      const known = await this.store.db.selectFrom('s3_objects').select('storage_id').where('storage_id', 'in', batch).execute();
+      const kept = new Set(known.map((r) => r.storage_id));
+      for (const id of batch) {
+        if (kept.has(id)) continue;
+        await this.files.remove(id);
+        removed++;
+      }
+      batch = [];
+    };
+    for await (const file of this.files.list()) {
+      if (file.mtimeMs > cutoff) continue;
+      batch.push(file.id);
+      if (batch.length === 500) await sweep();
+    }
+    if (batch.length) await sweep();
+    return removed;
+  }
+
   /** Locks the bucket row for the rest of the transaction; NoSuchBucket when there is none. */
   private async lockBucket(tx: Db, account: string, name: string): Promise<S3BucketRow> {
     const query = tx.selectFrom('s3_buckets').selectAll().where('account', '=', account).where('name', '=', name);
     const bucket = await this.store.forUpdate(query).executeTakeFirst();
-    if (!bucket) throw new S3Error('NoSuchBucket', undefined, { fields: { BucketName: name } });
+    if (!bucket) throw new BucketError('NoSuchBucket', name);
     return bucket;
   }
 

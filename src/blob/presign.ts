@@ -1,4 +1,4 @@
-// SigV4 query-string signing for the embedded endpoint's own presigned GET URLs (what the verifier checks).
+// SigV4 query-string signing of URLs for the embedded S3 endpoint (what its verifier checks).
 import { createHash, createHmac } from 'node:crypto';
 import { uriEscape } from '../protocol/sigv4.ts';
 
@@ -46,10 +46,4 @@ export function presignUrl(p: PresignInput): string {
   const key = hmac(hmac(hmac(hmac(`AWS4${p.secretAccessKey}`, date), p.region), 's3'), 'aws4_request');
   const signature = createHmac('sha256', key).update(stringToSign).digest('hex');
   return `${base.protocol}//${base.host}${path}?${query}&X-Amz-Signature=${signature}`;
-}
-
-/** The SigV4 signing key, for verifying chunk signatures. */
-export function signingKeyOf(secret: string, date: string, region: string, service: string): Buffer {
-  const hmac = (k: string | Buffer, data: string) => createHmac('sha256', k).update(data).digest();
-  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
 }

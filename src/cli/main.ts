@@ -25,6 +25,8 @@ program
   .addOption(new Option('--broker <url>', 'embedded, or mqtt://… of an external broker').env('FLOTILLA_BROKER').default('embedded'))
   .addOption(new Option('--blob <url>', 'embedded, or the URL of an external S3 endpoint').env('FLOTILLA_BLOB').default('embedded'))
   .addOption(new Option('--max-object-size <bytes>', 'largest single PutObject of the embedded S3 endpoint (default 5 GiB)').env('FLOTILLA_MAX_OBJECT_SIZE').argParser(Number))
+  .addOption(new Option('--blob-timeout-ms <ms>', 'deadline of one call to an external S3 (default 5000)').env('FLOTILLA_BLOB_TIMEOUT_MS').argParser(Number))
+  .addOption(new Option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests before exiting anyway (default 10)').env('FLOTILLA_SHUTDOWN_TIMEOUT').argParser(Number))
   .addOption(new Option('--account <id>', 'account of requests whose access key is not a 12-digit account id').env('FLOTILLA_ACCOUNT').default('000000000000'))
   .addOption(new Option('--region <region>', 'region of requests that carry none').env('FLOTILLA_REGION').default('us-east-1'))
   .addOption(new Option('--auth <mode>', 'off: accept any signature; sigv4: verify signatures').choices(['off', 'sigv4']).env('FLOTILLA_AUTH'))
@@ -44,14 +46,26 @@ program
     const mqtt = flotilla.mqttUrl ?? 'off';
     process.stdout.write(`flotilla ready api=${flotilla.endpoint} mqtt=${mqtt}\n`);
     let stopping = false;
-    const stop = async () => {
+    // Drain in-flight requests, but never for longer than --shutdown-timeout: then exit anyway, and say why.
+    const stop = async (signal: string) => {
       if (stopping) return;
       stopping = true;
-      await flotilla.stop();
+      const deadline = flotilla.config.shutdownTimeoutMs;
+      const timer = setTimeout(() => {
+        process.stderr.write(`flotilla: ${signal}: in-flight work did not finish within the shutdown timeout of ${deadline / 1000} s; exiting anyway\n`);
+        process.exit(1);
+      }, deadline);
+      try {
+        await flotilla.stop();
+      } catch (err) {
+        clearTimeout(timer);
+        process.stderr.write(`flotilla: ${signal}: stopping failed: ${(err as Error)?.stack ?? String(err)}\n`);
+        process.exit(1);
+      }
       process.exit(0);
     };
-    process.on('SIGTERM', stop);
-    process.on('SIGINT', stop);
+    process.on('SIGTERM', () => stop('SIGTERM'));
+    process.on('SIGINT', () => stop('SIGINT'));
   });
 
 const count = (name: string) => (value: string) => {

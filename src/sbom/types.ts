@@ -117,3 +117,13 @@ export function acceptedList(accepted: ReadonlySet<SbomFormat>): string {
   const list = SBOM_FORMATS.filter((f) => accepted.has(f)).map(formatLabel);
   return list.length ? list.join(', ') : 'none';
 }
+
+/** What SBOM validation is configured with (`--sbom-*`). */
+export interface SbomConfig {
+  formats: SbomFormat[];
+  maxObjectSize: number;
+  maxFileSize: number;
+  maxZipEntries: number;
+  concurrency: number;
+  timeoutMs: number;
+}

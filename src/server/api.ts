@@ -6,6 +6,7 @@ import { ServiceError, UNMODELLED_STATUS } from '../protocol/errors.ts';
 import { idempotencyMember, loadModel, SERVICE_FILES, type Operation, type ServiceModel, type ServiceName } from '../protocol/model.ts';
 import { Router } from '../protocol/router.ts';
 import { readCredential, verifySignature, type Credential } from '../protocol/sigv4.ts';
+import { BlobUnavailableError } from '../blob/blob.ts';
 import type { HandlerMap, RequestContext, ServerInfo } from '../services/context.ts';
 import { idempotency } from '../store/idempotency.ts';
 import { isUniqueViolation, type Store } from '../store/store.ts';
@@ -134,12 +135,26 @@ export class Api {
     const { store } = this.options;
     const handler = service.handlers[opName];
     const context = (db: RequestContext['db']): RequestContext => ({ scope, operation: opName, now: new Date(), db, store, server: this.options.server });
-    const run = async (db: RequestContext['db']) => encodeOutput(service.model, operation.output, await handler(input, context(db)));
-    if (operation.method === 'GET') return run(store.db);
+    // A phased handler reads the network before any transaction opens (docs/architecture.md).
+    let prefetched: unknown;
+    const prefetch = async () => {
+      if (typeof handler !== 'function') prefetched = await handler.prefetch(input, context(store.db));
+    };
+    const run = async (db: RequestContext['db']) => {
+      const output = typeof handler === 'function' ? await handler(input, context(db)) : await handler.run(input, context(db), prefetched);
+      return encodeOutput(service.model, operation.output, output);
+    };
+    if (operation.method === 'GET') {
+      await prefetch();
+      return run(store.db);
+    }
 
     const tokenMember = idempotencyMember(service.model, operation);
     const token = tokenMember ? (input[tokenMember] as string | undefined) : undefined;
-    if (!token) return store.transaction(run);
+    if (!token) {
+      await prefetch();
+      return store.transaction(run);
+    }
 
     const { [tokenMember!]: _token, ...request } = input;
     const requestHash = createHash('sha256').update(stableJson(request)).digest('hex');
@@ -153,6 +168,10 @@ export class Api {
       return { headers: {}, body: prior.response };
     };
     try {
+      // A replay answers without reading the network again; the transaction looks once more, for a concurrent twin.
+      const earlier = await replay(store.db);
+      if (earlier) return earlier;
+      await prefetch();
       return await store.transaction(async (tx) => {
         const prior = await replay(tx);
         if (prior) return prior;
@@ -174,6 +193,11 @@ export class Api {
     let error: ServiceError;
     if (err instanceof ServiceError) {
       error = err;
+    } else if (err instanceof BlobUnavailableError) {
+      // A dependency that did not answer: the operation's modelled unavailability, else its internal error.
+      this.options.log.warn({ err: err.message, requestId }, 'object storage unavailable');
+      const code = ['ServiceUnavailableException', 'InternalServerException', 'InternalFailureException'].find((e) => operation?.errors.includes(e)) ?? 'InternalFailureException';
+      error = new ServiceError(code, err.message);
     } else {
       this.options.log.error({ err, requestId }, 'request failed');
       const code = operation?.errors.find((e) => e === 'InternalServerException' || e === 'InternalFailureException') ?? 'InternalFailureException';

@@ -1,6 +1,6 @@
 // Flotilla's settings: defaults, and the checks that refuse an unsafe or impossible setup before it starts.
 import { join, resolve } from 'node:path';
-import { DEFAULT_LIMITS, SBOM_FORMATS, type SbomFormat } from '../sbom/types.ts';
+import { DEFAULT_LIMITS, SBOM_FORMATS, type SbomConfig, type SbomFormat } from '../sbom/types.ts';
 
 export interface FlotillaOptions {
   host?: string;
@@ -14,6 +14,10 @@ export interface FlotillaOptions {
   blob?: string;
   /** Largest single PutObject the embedded endpoint accepts, in bytes; default 5 GiB as S3. */
   maxObjectSize?: number;
+  /** Deadline of one call to an external S3 (`blob: <url>`), in milliseconds; default 5000. */
+  blobTimeoutMs?: number;
+  /** Seconds a stop (SIGTERM) waits for in-flight requests before the process exits anyway; default 10. */
+  shutdownTimeout?: number;
   account?: string;
   region?: string;
   /** Unset means `off` on a loopback address; any other address needs it said explicitly. */
@@ -37,15 +41,6 @@ export interface FlotillaOptions {
   sbomTimeoutMs?: number;
 }
 
-export interface SbomConfig {
-  formats: SbomFormat[];
-  maxObjectSize: number;
-  maxFileSize: number;
-  maxZipEntries: number;
-  concurrency: number;
-  timeoutMs: number;
-}
-
 export interface FlotillaConfig {
   host: string;
   port: number;
@@ -54,6 +49,8 @@ export interface FlotillaConfig {
   database: string;
   blob: string;
   maxObjectSize: number;
+  blobTimeoutMs: number;
+  shutdownTimeoutMs: number;
   account: string;
   region: string;
   auth: 'off' | 'sigv4';
@@ -80,6 +77,10 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
   const blob = checkBlob(options.blob ?? 'embedded');
   const maxObjectSize = options.maxObjectSize ?? 5 * 1024 ** 3;
   if (!Number.isSafeInteger(maxObjectSize) || maxObjectSize < 0) throw new ConfigError(`--max-object-size must be a number of bytes, not ${maxObjectSize}`);
+  const blobTimeoutMs = options.blobTimeoutMs ?? 5000;
+  if (!Number.isSafeInteger(blobTimeoutMs) || blobTimeoutMs < 1) throw new ConfigError(`--blob-timeout-ms must be a whole number of milliseconds of at least 1, not ${blobTimeoutMs}`);
+  const shutdownTimeout = options.shutdownTimeout ?? 10;
+  if (!Number.isFinite(shutdownTimeout) || shutdownTimeout < 0) throw new ConfigError(`--shutdown-timeout must be a number of seconds, not ${shutdownTimeout}`);
   const account = options.account ?? '000000000000';
   if (!/^\d{12}$/.test(account)) throw new ConfigError(`--account must be 12 digits, not ${account}`);
   const credentials = parseCredentials(options.credentials ?? '');
@@ -99,6 +100,8 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
     database,
     blob,
     maxObjectSize,
+    blobTimeoutMs,
+    shutdownTimeoutMs: Math.round(shutdownTimeout * 1000),
     account,
     region: options.region ?? 'us-east-1',
     auth,

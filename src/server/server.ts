@@ -11,8 +11,9 @@ import { notFound } from '../protocol/errors.ts';
 import { effects } from '../store/effects.ts';
 import { idempotency } from '../store/idempotency.ts';
 import { Store } from '../store/store.ts';
-import { openBlob, type BlobSetup, type BlobStore } from '../blob/blob.ts';
-import { isS3Request } from '../blob/s3-endpoint.ts';
+import type { BlobStore } from '../blob/blob.ts';
+import { isS3Request } from '../s3/endpoint.ts';
+import { openBlob, type BlobSetup } from './blob-setup.ts';
 import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
 import { resolveConfig, type FlotillaConfig, type FlotillaOptions } from './config.ts';
@@ -117,6 +118,14 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
     frameworkErrors: (err, _req, reply) => sendHttpError(err, reply, logger),
+  });
+  // While stopping, answers close their connection, so that a drained keep-alive connection does not hold the stop.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onSend', async (_req, reply) => {
+    if (closing) reply.header('connection', 'close');
   });
   // Every body reaches the API as raw bytes: SigV4 hashes them and the model decides how to read them.
   app.removeAllContentTypeParsers();

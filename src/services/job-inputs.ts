@@ -97,21 +97,34 @@ export async function expandTargets(ctx: RequestContext, targets: Target[]): Pro
   return [...names].sort();
 }
 
-/** Reads the document a documentSource URL names from object storage. */
+/**
+ * Reads the document a documentSource URL names from object storage, in CreateJob's prefetch. The size the store
+ * advertises is not trusted: the stream is cut as soon as it passes the document limit.
+ */
 export async function readDocumentSource(ctx: RequestContext, url: string): Promise<string> {
   const p = parseS3Url(url, true);
   if (!p.ok) throw invalidRequest(`documentSource: ${p.error}`);
   const blob = ctx.server.blob;
   if (!blob) throw invalidRequest('documentSource needs object storage, and this server has none configured');
   const { bucket, key, versionId } = p.location;
-  const object = await blob.get(ctx.scope, { bucket, key, version: versionId }, ctx.db);
+  const object = await blob.get(ctx.scope, { bucket, key, version: versionId });
   if (!object) throw invalidRequest(`documentSource: no object ${key} in bucket ${bucket}${versionId ? ` (version ${versionId})` : ''}`);
+  const tooLarge = (size: string) => invalidRequest(`documentSource: the job document is ${size} bytes; at most ${MAX_DOCUMENT_CHARS} are allowed`);
   if (object.size > MAX_DOCUMENT_CHARS) {
     object.stream.destroy();
-    throw invalidRequest(`documentSource: the job document is ${object.size} bytes; at most ${MAX_DOCUMENT_CHARS} are allowed`);
+    throw tooLarge(String(object.size));
   }
   const chunks: Buffer[] = [];
-  for await (const chunk of object.stream) chunks.push(Buffer.from(chunk));
+  let length = 0;
+  try {
+    for await (const chunk of object.stream) {
+      chunks.push(Buffer.from(chunk));
+      length += chunk.length;
+      if (length > MAX_DOCUMENT_CHARS) throw tooLarge(`more than ${MAX_DOCUMENT_CHARS}`);
+    }
+  } finally {
+    object.stream.destroy();
+  }
   return Buffer.concat(chunks).toString('utf8');
 }
 

@@ -11,7 +11,7 @@ import { executions, jobs, jobTargets } from '../store/jobs.ts';
 import type { JobRow } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import type { Handlers, RequestContext } from './context.ts';
+import { fetched, phased, valueOf, type Fetched, type Handlers, type RequestContext } from './context.ts';
 import {
   catalogFor,
   checkConfigs,
@@ -48,106 +48,134 @@ const unique = (arns: string[]) => [...new Set(arns)];
 const targetRows = (ctx: RequestContext, jobId: string, targets: Target[]) =>
   targets.map((t) => ({ ...ctx.scope, job_id: jobId, target_arn: t.arn, kind: t.kind, name: t.name, group_id: t.groupId }));
 
+/** The documentSource CreateJob reads (the request's, else its custom template's) and what reading it gave. */
+interface SourceRead {
+  url: string;
+  document: Fetched<string>;
+}
+
+/** CreateJob's prefetch: reads the documentSource the job will use, outside the transaction. */
+async function readSource(input: IoT.CreateJobRequest, ctx: RequestContext): Promise<SourceRead | undefined> {
+  if (input.document !== undefined) return undefined;
+  let url = input.documentSource;
+  if (url === undefined && input.jobTemplateArn !== undefined) {
+    // A template that cannot be read now fails the same way inside the transaction.
+    const template = await fetched(() => templateFields(ctx, input.jobTemplateArn!));
+    if (template.ok) url = template.value.documentSource;
+  }
+  return url === undefined ? undefined : { url, document: await fetched(() => readDocumentSource(ctx, url)) };
+}
+
+/** The document read in the prefetch; the transaction re-checks that the URL it resolved is the one read. */
+function sourceDocument(read: SourceRead | undefined, url: string): string {
+  if (read?.url !== url) throw invalidRequest(`The job template's documentSource changed while the job was being created; retry the request`);
+  return valueOf(read.document);
+}
+
 /** The document as written (before substitution) and the documentSource to report, request first, then template. */
-async function documentOf(ctx: RequestContext, input: IoT.CreateJobRequest, base: TemplateFields): Promise<{ before: string; source?: string }> {
+function documentOf(input: IoT.CreateJobRequest, base: TemplateFields, read: SourceRead | undefined): { before: string; source?: string } {
   if (input.document !== undefined && input.documentSource !== undefined) throw invalidRequest('Give either document or documentSource, not both');
   if (base.managed && (input.document !== undefined || input.documentSource !== undefined)) {
     throw invalidRequest('A job from an AWS managed template takes its document from the template; document and documentSource cannot be given');
   }
   if (input.document !== undefined) return { before: input.document };
-  if (input.documentSource !== undefined) return { before: await readDocumentSource(ctx, input.documentSource), source: input.documentSource };
+  if (input.documentSource !== undefined) return { before: sourceDocument(read, input.documentSource), source: input.documentSource };
   if (base.document !== undefined) return { before: base.document };
-  if (base.documentSource !== undefined) return { before: await readDocumentSource(ctx, base.documentSource), source: base.documentSource };
+  if (base.documentSource !== undefined) return { before: sourceDocument(read, base.documentSource), source: base.documentSource };
   throw invalidRequest('A job needs a document, a documentSource or a jobTemplateArn');
 }
 
 export const jobHandlers = {
-  async CreateJob(input: IoT.CreateJobRequest, ctx: RequestContext): Promise<IoT.CreateJobResponse> {
-    const jobId = input.jobId!;
-    const now = ctx.now.getTime();
-    const arn = jobArn(ctx.scope, jobId);
-    const alreadyExists = () => new ServiceError('ResourceAlreadyExistsException', `Job ${jobId} already exists`, { resourceId: jobId, resourceArn: arn });
-    if (await jobs.get(ctx.db, ctx.scope, jobId)) throw alreadyExists();
-    const targetArns = unique(input.targets!);
-    if (targetArns.length > MAX_TARGETS) throw limitExceeded(`A job can have at most ${MAX_TARGETS} targets, got ${targetArns.length}`);
+  CreateJob: phased({
+    // A documentSource is read before the transaction (docs/architecture.md).
+    prefetch: (input: IoT.CreateJobRequest, ctx: RequestContext) => readSource(input, ctx),
+    async run(input, ctx, prefetched): Promise<IoT.CreateJobResponse> {
+      const jobId = input.jobId!;
+      const now = ctx.now.getTime();
+      const arn = jobArn(ctx.scope, jobId);
+      const alreadyExists = () => new ServiceError('ResourceAlreadyExistsException', `Job ${jobId} already exists`, { resourceId: jobId, resourceArn: arn });
+      if (await jobs.get(ctx.db, ctx.scope, jobId)) throw alreadyExists();
+      const targetArns = unique(input.targets!);
+      if (targetArns.length > MAX_TARGETS) throw limitExceeded(`A job can have at most ${MAX_TARGETS} targets, got ${targetArns.length}`);
 
-    const base: TemplateFields = input.jobTemplateArn !== undefined ? await templateFields(ctx, input.jobTemplateArn) : {};
-    let parameters: Record<string, string> | undefined;
-    if (input.documentParameters !== undefined) {
-      if (!base.managed) throw invalidRequest('documentParameters can only be used with an AWS managed job template');
-    }
-    if (base.managed) {
-      const checked = checkDocumentParameters(base.managed, input.documentParameters ?? {});
-      if (checked.problems.length) throw invalidRequest(checked.problems.join('; '));
-      parameters = checked.values;
-    }
-    const configs = {
-      presignedUrlConfig: input.presignedUrlConfig ?? base.presignedUrlConfig,
-      jobExecutionsRolloutConfig: input.jobExecutionsRolloutConfig ?? base.jobExecutionsRolloutConfig,
-      abortConfig: input.abortConfig ?? base.abortConfig,
-      timeoutConfig: input.timeoutConfig ?? base.timeoutConfig,
-      jobExecutionsRetryConfig: input.jobExecutionsRetryConfig ?? base.jobExecutionsRetryConfig,
-    };
-    checkConfigs(configs, configs.timeoutConfig);
-    let scheduling = input.schedulingConfig;
-    if (base.maintenanceWindows?.length && !scheduling?.maintenanceWindows) scheduling = { ...scheduling, maintenanceWindows: base.maintenanceWindows };
-    if (scheduling) checkScheduling(scheduling, now);
+      const base: TemplateFields = input.jobTemplateArn !== undefined ? await templateFields(ctx, input.jobTemplateArn) : {};
+      let parameters: Record<string, string> | undefined;
+      if (input.documentParameters !== undefined) {
+        if (!base.managed) throw invalidRequest('documentParameters can only be used with an AWS managed job template');
+      }
+      if (base.managed) {
+        const checked = checkDocumentParameters(base.managed, input.documentParameters ?? {});
+        if (checked.problems.length) throw invalidRequest(checked.problems.join('; '));
+        parameters = checked.values;
+      }
+      const configs = {
+        presignedUrlConfig: input.presignedUrlConfig ?? base.presignedUrlConfig,
+        jobExecutionsRolloutConfig: input.jobExecutionsRolloutConfig ?? base.jobExecutionsRolloutConfig,
+        abortConfig: input.abortConfig ?? base.abortConfig,
+        timeoutConfig: input.timeoutConfig ?? base.timeoutConfig,
+        jobExecutionsRetryConfig: input.jobExecutionsRetryConfig ?? base.jobExecutionsRetryConfig,
+      };
+      checkConfigs(configs, configs.timeoutConfig);
+      let scheduling = input.schedulingConfig;
+      if (base.maintenanceWindows?.length && !scheduling?.maintenanceWindows) scheduling = { ...scheduling, maintenanceWindows: base.maintenanceWindows };
+      if (scheduling) checkScheduling(scheduling, now);
 
-    const { before, source } = await documentOf(ctx, input, base);
-    const destinationsBefore = input.destinationPackageVersions ?? base.destinationPackageVersions;
-    checkDestinationArns(ctx.scope, destinationsBefore ?? []);
-    const catalog = await catalogFor(ctx, before, destinationsBefore ?? []);
-    const resolved = resolveAtCreate(before, { documentParameters: parameters, destinationPackageVersions: destinationsBefore, catalog });
-    if (!resolved.ok) throw invalidRequest(resolved.errors.join('; '));
-    checkJsonDocument(resolved.document);
+      const { before, source } = documentOf(input, base, prefetched);
+      const destinationsBefore = input.destinationPackageVersions ?? base.destinationPackageVersions;
+      checkDestinationArns(ctx.scope, destinationsBefore ?? []);
+      const catalog = await catalogFor(ctx, before, destinationsBefore ?? []);
+      const resolved = resolveAtCreate(before, { documentParameters: parameters, destinationPackageVersions: destinationsBefore, catalog });
+      if (!resolved.ok) throw invalidRequest(resolved.errors.join('; '));
+      checkJsonDocument(resolved.document);
 
-    const targets = await resolveTargets(ctx, targetArns);
-    const thingNames = await expandTargets(ctx, targets);
-    const phase = scheduling ? schedulePhase(scheduling as SchedulingConfig, now).phase : 'ROLLING_OUT';
-    const status = initialJobStatus(phase === 'BEFORE_START' || phase === 'BETWEEN_WINDOWS');
-    const row: JobRow = {
-      ...ctx.scope,
-      job_id: jobId,
-      arn,
-      status,
-      target_selection: input.targetSelection ?? 'SNAPSHOT',
-      targets: JSON.stringify(targetArns),
-      description: input.description ?? null,
-      document: resolved.document,
-      document_before: before,
-      document_source: source ?? null,
-      destinations: destinationsBefore === undefined ? null : JSON.stringify(resolved.destinationPackageVersions),
-      destinations_before: json(destinationsBefore),
-      document_parameters: json(input.documentParameters),
-      presigned_url_config: json(configs.presignedUrlConfig),
-      rollout_config: json(configs.jobExecutionsRolloutConfig),
-      abort_config: json(configs.abortConfig),
-      timeout_config: json(configs.timeoutConfig),
-      retry_config: json(configs.jobExecutionsRetryConfig),
-      scheduling_config: json(scheduling),
-      namespace_id: input.namespaceId ?? null,
-      job_template_arn: input.jobTemplateArn ?? null,
-      force_canceled: null,
-      reason_code: null,
-      comment: null,
-      created_at: now,
-      updated_at: now,
-      completed_at: null,
-    };
-    try {
-      await jobs.insert(ctx.db, row);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw alreadyExists();
-      throw err;
-    }
-    await jobTargets.insert(ctx.db, targetRows(ctx, jobId, targets));
-    await tags.put(ctx.db, ctx.scope, arn, Object.fromEntries((input.tags ?? []).map((t) => [t.Key!, t.Value ?? ''])));
-    if (status === 'IN_PROGRESS') {
-      await fanOut(ctx.db, ctx.scope, jobId, thingNames, now);
-      await settleJob(ctx.db, row, now);
-    }
-    return { jobArn: arn, jobId, description: input.description };
-  },
+      const targets = await resolveTargets(ctx, targetArns);
+      const thingNames = await expandTargets(ctx, targets);
+      const phase = scheduling ? schedulePhase(scheduling as SchedulingConfig, now).phase : 'ROLLING_OUT';
+      const status = initialJobStatus(phase === 'BEFORE_START' || phase === 'BETWEEN_WINDOWS');
+      const row: JobRow = {
+        ...ctx.scope,
+        job_id: jobId,
+        arn,
+        status,
+        target_selection: input.targetSelection ?? 'SNAPSHOT',
+        targets: JSON.stringify(targetArns),
+        description: input.description ?? null,
+        document: resolved.document,
+        document_before: before,
+        document_source: source ?? null,
+        destinations: destinationsBefore === undefined ? null : JSON.stringify(resolved.destinationPackageVersions),
+        destinations_before: json(destinationsBefore),
+        document_parameters: json(input.documentParameters),
+        presigned_url_config: json(configs.presignedUrlConfig),
+        rollout_config: json(configs.jobExecutionsRolloutConfig),
+        abort_config: json(configs.abortConfig),
+        timeout_config: json(configs.timeoutConfig),
+        retry_config: json(configs.jobExecutionsRetryConfig),
+        scheduling_config: json(scheduling),
+        namespace_id: input.namespaceId ?? null,
+        job_template_arn: input.jobTemplateArn ?? null,
+        force_canceled: null,
+        reason_code: null,
+        comment: null,
+        created_at: now,
+        updated_at: now,
+        completed_at: null,
+      };
+      try {
+        await jobs.insert(ctx.db, row);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw alreadyExists();
+        throw err;
+      }
+      await jobTargets.insert(ctx.db, targetRows(ctx, jobId, targets));
+      await tags.put(ctx.db, ctx.scope, arn, Object.fromEntries((input.tags ?? []).map((t) => [t.Key!, t.Value ?? ''])));
+      if (status === 'IN_PROGRESS') {
+        await fanOut(ctx.db, ctx.scope, jobId, thingNames, now);
+        await settleJob(ctx.db, row, now);
+      }
+      return { jobArn: arn, jobId, description: input.description };
+    },
+  }),
 
   async DescribeJob(input: IoT.DescribeJobRequest, ctx: RequestContext): Promise<IoT.DescribeJobResponse> {
     const row = await requireJob(ctx, input.jobId!);

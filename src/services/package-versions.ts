@@ -8,8 +8,8 @@ import type { PackageVersionRow } from '../store/schema.ts';
 import { sbomResults } from '../store/sbom.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import type { Handlers, RequestContext } from './context.ts';
-import { requireObject } from './objects.ts';
+import { phased, valueOf, type Handlers, type RequestContext } from './context.ts';
+import { fetchObject } from './objects.ts';
 import { pageRequest } from './paging.ts';
 
 const json = (value: unknown) => (value === undefined ? null : JSON.stringify(value));
@@ -20,49 +20,53 @@ function requireValid(rule: { ok: true } | { ok: false; reason: string }, error:
 }
 
 export const packageVersionHandlers = {
-  async CreatePackageVersion(input: IoT.CreatePackageVersionRequest, ctx: RequestContext): Promise<IoT.CreatePackageVersionResponse> {
-    const packageName = input.packageName!;
-    const versionName = input.versionName!;
-    requireValid(checkAttributesSize(input.attributes), validation);
-    // Locking the package row keeps a concurrent DeletePackage from orphaning the new version.
-    if (!(await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect))) {
-      throw validation(`Package ${packageName} does not exist; create the package before its versions`);
-    }
-    if (input.artifact) await requireObject(ctx, input.artifact.s3Location, 'artifact');
-    const arn = packageVersionArn(ctx.scope, packageName, versionName);
-    const now = ctx.now.getTime();
-    const row: PackageVersionRow = {
-      ...ctx.scope,
-      package_name: packageName,
-      version_name: versionName,
-      arn,
-      description: input.description ?? null,
-      attributes: json(input.attributes),
-      artifact: json(input.artifact),
-      recipe: input.recipe ?? null,
-      status: 'DRAFT',
-      error_reason: null,
-      sbom: null,
-      sbom_validation_status: null,
-      created_at: now,
-      updated_at: now,
-    };
-    try {
-      await versions.insert(ctx.db, row);
-    } catch (err) {
-      if (isUniqueViolation(err)) throw conflict(`Package version ${packageName}/${versionName} already exists`, versionName);
-      throw err;
-    }
-    await tags.put(ctx.db, ctx.scope, arn, input.tags ?? {});
-    return {
-      packageVersionArn: arn,
-      packageName,
-      versionName,
-      description: input.description,
-      attributes: input.attributes,
-      status: 'DRAFT',
-    };
-  },
+  CreatePackageVersion: phased({
+    // The artifact is read before the transaction; the transaction locks and re-checks the package.
+    prefetch: async (input: IoT.CreatePackageVersionRequest, ctx: RequestContext) => (input.artifact ? fetchObject(ctx, input.artifact?.s3Location, 'artifact') : undefined),
+    async run(input, ctx, prefetched): Promise<IoT.CreatePackageVersionResponse> {
+      const packageName = input.packageName!;
+      const versionName = input.versionName!;
+      requireValid(checkAttributesSize(input.attributes), validation);
+      // Locking the package row keeps a concurrent DeletePackage from orphaning the new version.
+      if (!(await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect))) {
+        throw validation(`Package ${packageName} does not exist; create the package before its versions`);
+      }
+      if (prefetched) valueOf(prefetched);
+      const arn = packageVersionArn(ctx.scope, packageName, versionName);
+      const now = ctx.now.getTime();
+      const row: PackageVersionRow = {
+        ...ctx.scope,
+        package_name: packageName,
+        version_name: versionName,
+        arn,
+        description: input.description ?? null,
+        attributes: json(input.attributes),
+        artifact: json(input.artifact),
+        recipe: input.recipe ?? null,
+        status: 'DRAFT',
+        error_reason: null,
+        sbom: null,
+        sbom_validation_status: null,
+        created_at: now,
+        updated_at: now,
+      };
+      try {
+        await versions.insert(ctx.db, row);
+      } catch (err) {
+        if (isUniqueViolation(err)) throw conflict(`Package version ${packageName}/${versionName} already exists`, versionName);
+        throw err;
+      }
+      await tags.put(ctx.db, ctx.scope, arn, input.tags ?? {});
+      return {
+        packageVersionArn: arn,
+        packageName,
+        versionName,
+        description: input.description,
+        attributes: input.attributes,
+        status: 'DRAFT',
+      };
+    },
+  }),
 
   async GetPackageVersion(input: IoT.GetPackageVersionRequest, ctx: RequestContext): Promise<IoT.GetPackageVersionResponse> {
     const row = await versions.get(ctx.db, ctx.scope, input.packageName!, input.versionName!);
@@ -84,30 +88,33 @@ export const packageVersionHandlers = {
     };
   },
 
-  async UpdatePackageVersion(input: IoT.UpdatePackageVersionRequest, ctx: RequestContext): Promise<IoT.UpdatePackageVersionResponse> {
-    const packageName = input.packageName!;
-    const versionName = input.versionName!;
-    await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect);
-    const row = await versions.get(ctx.db, ctx.scope, packageName, versionName);
-    if (!row) throw notFound(`Package version ${packageName}/${versionName} does not exist`);
-    const status = row.status as VersionStatus;
-    // Every ConflictException of this operation names the version, as the lifecycle ones do.
-    requireValid(checkEditable(status, input), (reason) => conflict(reason, versionName));
-    requireValid(checkAttributesSize(input.attributes), validation);
-    if (input.artifact) await requireObject(ctx, input.artifact.s3Location, 'artifact');
-    const patch: Partial<PackageVersionRow> = { updated_at: ctx.now.getTime() };
-    if (input.description !== undefined) patch.description = input.description;
-    if (input.attributes !== undefined) patch.attributes = json(input.attributes);
-    if (input.artifact !== undefined) patch.artifact = json(input.artifact);
-    if (input.recipe !== undefined) patch.recipe = input.recipe;
-    if (input.action !== undefined) {
-      const next = applyAction(status, input.action as VersionAction);
-      if (!next.ok) throw conflict(next.reason, versionName);
-      patch.status = next.value;
-    }
-    await versions.update(ctx.db, ctx.scope, packageName, versionName, patch);
-    return {};
-  },
+  UpdatePackageVersion: phased({
+    prefetch: async (input: IoT.UpdatePackageVersionRequest, ctx: RequestContext) => (input.artifact ? fetchObject(ctx, input.artifact?.s3Location, 'artifact') : undefined),
+    async run(input, ctx, prefetched): Promise<IoT.UpdatePackageVersionResponse> {
+      const packageName = input.packageName!;
+      const versionName = input.versionName!;
+      await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect);
+      const row = await versions.get(ctx.db, ctx.scope, packageName, versionName);
+      if (!row) throw notFound(`Package version ${packageName}/${versionName} does not exist`);
+      const status = row.status as VersionStatus;
+      // Every ConflictException of this operation names the version, as the lifecycle ones do.
+      requireValid(checkEditable(status, input), (reason) => conflict(reason, versionName));
+      requireValid(checkAttributesSize(input.attributes), validation);
+      if (prefetched) valueOf(prefetched);
+      const patch: Partial<PackageVersionRow> = { updated_at: ctx.now.getTime() };
+      if (input.description !== undefined) patch.description = input.description;
+      if (input.attributes !== undefined) patch.attributes = json(input.attributes);
+      if (input.artifact !== undefined) patch.artifact = json(input.artifact);
+      if (input.recipe !== undefined) patch.recipe = input.recipe;
+      if (input.action !== undefined) {
+        const next = applyAction(status, input.action as VersionAction);
+        if (!next.ok) throw conflict(next.reason, versionName);
+        patch.status = next.value;
+      }
+      await versions.update(ctx.db, ctx.scope, packageName, versionName, patch);
+      return {};
+    },
+  }),
 
   async DeletePackageVersion(input: IoT.DeletePackageVersionRequest, ctx: RequestContext): Promise<IoT.DeletePackageVersionResponse> {
     const packageName = input.packageName!;

@@ -8,7 +8,7 @@ import type * as IoT from '@aws-sdk/client-iot';
 import type { BlobStore } from '../blob/blob.ts';
 import { SbomValidatorPool } from '../sbom/pool.ts';
 import { failed, type FileReport } from '../sbom/types.ts';
-import type { SbomConfig } from '../server/config.ts';
+import type { SbomConfig } from '../sbom/types.ts';
 import type { SbomResultRow } from '../store/schema.ts';
 import { sbomWork, type SbomClaim, type VersionKey } from '../store/sbom.ts';
 import type { Store } from '../store/store.ts';

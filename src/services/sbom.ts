@@ -8,8 +8,8 @@ import { packages, versions } from '../store/catalog.ts';
 import { effects } from '../store/effects.ts';
 import type { Db, PackageVersionRow } from '../store/schema.ts';
 import { sbomResults, type VersionKey } from '../store/sbom.ts';
-import type { Handlers, RequestContext } from './context.ts';
-import { requireObject } from './objects.ts';
+import { phased, valueOf, type Handlers, type RequestContext } from './context.ts';
+import { fetchObject } from './objects.ts';
 import { pageRequest } from './paging.ts';
 
 /**
@@ -25,22 +25,26 @@ async function requireVersion(ctx: RequestContext, packageName: string, versionN
 }
 
 export const sbomHandlers = {
-  async AssociateSbomWithPackageVersion(input: IoT.AssociateSbomWithPackageVersionRequest, ctx: RequestContext): Promise<IoT.AssociateSbomWithPackageVersionResponse> {
-    const packageName = input.packageName!;
-    const versionName = input.versionName!;
-    // Locking the package row serializes this with DeletePackageVersion and other changes of the package.
-    await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect);
-    const row = await requireVersion(ctx, packageName, versionName);
-    const { loc, head } = await requireObject(ctx, input.sbom?.s3Location, 'SBOM');
-    // Pin the version read, so that the validated bytes and anything served later are the same object.
-    const version = loc.version ?? head.versionId;
-    const sbom: IoT.Sbom = { s3Location: { bucket: loc.bucket, key: loc.key, ...(version !== undefined ? { version } : {}) } };
-    const key: VersionKey = { ...ctx.scope, package_name: packageName, version_name: versionName };
-    await versions.update(ctx.db, ctx.scope, packageName, versionName, { sbom: JSON.stringify(sbom), sbom_validation_status: 'IN_PROGRESS', sbom_generation: nextGeneration(row, ctx), sbom_claimed_until: null, updated_at: ctx.now.getTime() });
-    await sbomResults.deleteFor(ctx.db, key);
-    await effects.emit(ctx.db, ctx.scope, [{ kind: 'sbom.validate', subject: '', payload: {} }]);
-    return { packageName, versionName, sbom, sbomValidationStatus: 'IN_PROGRESS' };
-  },
+  AssociateSbomWithPackageVersion: phased({
+    // The object is read (and its version pinned) before the transaction, which locks and re-checks the version row.
+    prefetch: (input: IoT.AssociateSbomWithPackageVersionRequest, ctx: RequestContext) => fetchObject(ctx, input.sbom?.s3Location, 'SBOM'),
+    async run(input, ctx, prefetched): Promise<IoT.AssociateSbomWithPackageVersionResponse> {
+      const packageName = input.packageName!;
+      const versionName = input.versionName!;
+      // Locking the package row serializes this with DeletePackageVersion and other changes of the package.
+      await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect);
+      const row = await requireVersion(ctx, packageName, versionName);
+      const { loc, head } = valueOf(prefetched);
+      // Pin the version read, so that the validated bytes and anything served later are the same object.
+      const version = loc.version ?? head.versionId;
+      const sbom: IoT.Sbom = { s3Location: { bucket: loc.bucket, key: loc.key, ...(version !== undefined ? { version } : {}) } };
+      const key: VersionKey = { ...ctx.scope, package_name: packageName, version_name: versionName };
+      await versions.update(ctx.db, ctx.scope, packageName, versionName, { sbom: JSON.stringify(sbom), sbom_validation_status: 'IN_PROGRESS', sbom_generation: nextGeneration(row, ctx), sbom_claimed_until: null, updated_at: ctx.now.getTime() });
+      await sbomResults.deleteFor(ctx.db, key);
+      await effects.emit(ctx.db, ctx.scope, [{ kind: 'sbom.validate', subject: '', payload: {} }]);
+      return { packageName, versionName, sbom, sbomValidationStatus: 'IN_PROGRESS' };
+    },
+  }),
 
   async DisassociateSbomFromPackageVersion(input: IoT.DisassociateSbomFromPackageVersionRequest, ctx: RequestContext): Promise<IoT.DisassociateSbomFromPackageVersionResponse> {
     const packageName = input.packageName!;

@@ -77,7 +77,7 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
         await db.schema.createIndex('idempotency_created').on('idempotency').column('created_at').execute();
       },
     },
-    // The embedded S3 endpoint's metadata (src/blob/). Buckets are scoped by account only: S3 bucket names are
+    // The embedded S3 endpoint's metadata (src/blob/object-store.ts). Buckets are scoped by account only: S3 bucket names are
     // not regional; `region` records where the bucket was created. The bytes live in <dataDir>/objects/.
     '0002_object_storage': {
       async up(db: Kysely<any>) {

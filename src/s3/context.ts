@@ -1,7 +1,7 @@
 // What the S3 operation handlers share: the parsed call and the response shape.
 import type { Readable } from 'node:stream';
 import type { ChunkSigning } from './chunked.ts';
-import type { ObjectStore } from './object-store.ts';
+import type { ObjectStore } from '../blob/object-store.ts';
 import type { Headers } from './upload.ts';
 
 export interface S3Call {

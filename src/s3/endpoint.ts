@@ -7,13 +7,12 @@ import type { Readable } from 'node:stream';
 import type { Logger } from 'pino';
 import { ServiceError } from '../protocol/errors.ts';
 import { readCredential, verifySignature, type Credential } from '../protocol/sigv4.ts';
-import type { ChunkSigning } from './chunked.ts';
-import type { ObjectStore } from './object-store.ts';
-import { signingKeyOf } from './presign.ts';
-import * as buckets from './s3-buckets.ts';
-import type { S3Call, S3Response } from './s3-context.ts';
-import * as objects from './s3-objects.ts';
-import { errorDocument, S3Error } from './s3-xml.ts';
+import { signingKeyOf, type ChunkSigning } from './chunked.ts';
+import { BucketError, type ObjectStore } from '../blob/object-store.ts';
+import * as buckets from './buckets.ts';
+import type { S3Call, S3Response } from './context.ts';
+import * as objects from './objects.ts';
+import { errorDocument, S3Error } from './xml.ts';
 import { header, type Headers } from './upload.ts';
 
 export interface S3EndpointOptions {
@@ -62,7 +61,11 @@ export class S3Endpoint {
     const rawQuery = queryAt < 0 ? '' : req.url.slice(queryAt + 1);
     let resource = rawPath;
     try {
-      resource = decode(rawPath);
+      resource = refuseNul(decode(rawPath), rawPath);
+      const query = new URLSearchParams(rawQuery);
+      for (const [name, value] of query) {
+        if (value.includes('\0')) throw new S3Error('InvalidArgument', `The ${name} parameter cannot contain the character U+0000`, { fields: { ArgumentName: name } });
+      }
       const { credential, signing } = this.authenticate(req, rawPath, rawQuery);
       const slash = rawPath.indexOf('/', 1);
       const bucket = decode(slash < 0 ? rawPath.slice(1) : rawPath.slice(1, slash));
@@ -75,7 +78,7 @@ export class S3Endpoint {
         region: credential.region || this.options.region,
         bucket,
         key,
-        query: new URLSearchParams(rawQuery),
+        query,
         headers: req.headers,
         body: req.body,
         signing,
@@ -163,6 +166,8 @@ export class S3Endpoint {
     let error: S3Error;
     if (err instanceof S3Error) {
       error = err;
+    } else if (err instanceof BucketError) {
+      error = new S3Error(err.code, undefined, { fields: { BucketName: err.bucket } });
     } else {
       this.options.log.error({ err, requestId }, 's3 request failed');
       error = new S3Error('InternalError');
@@ -180,6 +185,12 @@ function decode(text: string): string {
   } catch {
     throw new S3Error('InvalidURI');
   }
+}
+
+/** Bucket names and keys never hold U+0000: PostgreSQL cannot store it, and both stores must agree (docs/decisions.md). */
+function refuseNul(path: string, rawPath: string): string {
+  if (path.includes('\0')) throw new S3Error('InvalidURI', `Couldn't parse the specified URI: ${rawPath} holds the character U+0000 (%00), which a bucket name or key cannot contain.`);
+  return path;
 }
 
 const methodNotAllowed = (c: S3Call, resourceType: string) => new S3Error('MethodNotAllowed', undefined, { fields: { Method: c.method, ResourceType: resourceType } });

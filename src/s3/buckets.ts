@@ -1,9 +1,9 @@
 // Bucket operations and listings of the embedded S3 endpoint.
 import type { S3ObjectRow } from '../store/schema.ts';
 import { cursorAfter, decodeToken, encodeToken, scan, successor, type Cursor, type Entry } from './listing.ts';
-import type { Versioning } from './object-store.ts';
-import { emptyResponse, xmlResponse, type S3Call, type S3Response } from './s3-context.ts';
-import { isoTime, readSmallXml, S3Error, xmlDocument, type XmlChild, type XmlNode } from './s3-xml.ts';
+import type { Versioning } from '../blob/object-store.ts';
+import { emptyResponse, xmlResponse, type S3Call, type S3Response } from './context.ts';
+import { isoTime, readSmallXml, S3Error, xmlDocument, type XmlChild, type XmlNode } from './xml.ts';
 import { MemorySink, receiveBody } from './upload.ts';
 
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;

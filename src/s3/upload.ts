@@ -5,7 +5,7 @@ import { Transform, Writable, type Readable } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 import { AwsChunkedDecoder, type ChunkSigning } from './chunked.ts';
 import { algorithmOfHeader, BodyDigests, type ChecksumAlgorithm } from './checksums.ts';
-import { S3Error } from './s3-xml.ts';
+import { S3Error } from './xml.ts';
 
 export type Headers = Record<string, string | string[] | undefined>;
 

@@ -1,8 +1,8 @@
 // Object operations of the embedded S3 endpoint: PutObject, GetObject, HeadObject, DeleteObject.
 import type { S3BucketRow, S3ObjectRow } from '../store/schema.ts';
 import { headerOfAlgorithm, type ChecksumAlgorithm } from './checksums.ts';
-import { emptyResponse, type S3Call, type S3Response } from './s3-context.ts';
-import { httpTime, S3Error } from './s3-xml.ts';
+import { emptyResponse, type S3Call, type S3Response } from './context.ts';
+import { httpTime, S3Error } from './xml.ts';
 import { header, receiveBody } from './upload.ts';
 
 const MAX_KEY_BYTES = 1024;

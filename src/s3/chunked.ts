@@ -3,7 +3,7 @@
 // STREAMING-AWS4-HMAC-SHA256-PAYLOAD (every chunk signed) and STREAMING-AWS4-HMAC-SHA256-PAYLOAD-TRAILER.
 import { createHash, createHmac, timingSafeEqual, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
-import { S3Error } from './s3-xml.ts';
+import { S3Error } from './xml.ts';
 
 /** What chunk signatures chain from: the request's own signature and signing key. */
 export interface ChunkSigning {
@@ -16,8 +16,17 @@ export interface ChunkSigning {
   signedTrailer: boolean;
 }
 
+/** The SigV4 signing key, for verifying chunk signatures. */
+export function signingKeyOf(secret: string, date: string, region: string, service: string): Buffer {
+  const hmac = (k: string | Buffer, data: string) => createHmac('sha256', k).update(data).digest();
+  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+}
+
 const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
 const MAX_LINE = 16 * 1024;
+/** A trailer carries a checksum and perhaps a signature: a few lines, never an unbounded header block. */
+const MAX_TRAILER_LINES = 16;
+const MAX_TRAILER_BYTES = 16 * 1024;
 const malformed = (why: string) => new S3Error('InvalidRequest', `Malformed aws-chunked body: ${why}`);
 
 type State = 'header' | 'data' | 'data-end' | 'trailer' | 'done';
@@ -35,6 +44,8 @@ export class AwsChunkedDecoder extends Transform {
   private chunkHash?: Hash;
   private canonicalTrailer = '';
   private trailerSignature?: string;
+  private trailerLines = 0;
+  private trailerBytes = 0;
 
   constructor(private readonly signing?: ChunkSigning) {
     super();
@@ -120,6 +131,9 @@ export class AwsChunkedDecoder extends Transform {
       this.state = 'done';
       return;
     }
+    if (++this.trailerLines > MAX_TRAILER_LINES) throw malformed(`the trailer has more than ${MAX_TRAILER_LINES} lines`);
+    this.trailerBytes += line.length;
+    if (this.trailerBytes > MAX_TRAILER_BYTES) throw malformed(`the trailer is longer than ${MAX_TRAILER_BYTES} bytes`);
     const colon = line.indexOf(':');
     if (colon <= 0) throw malformed('bad trailer line');
     const name = line.slice(0, colon).trim().toLowerCase();
