@@ -143,8 +143,9 @@ export class Api {
 
     const { [tokenMember!]: _token, ...request } = input;
     const requestHash = createHash('sha256').update(stableJson(request)).digest('hex');
+    const since = Date.now() - IDEMPOTENCY_WINDOW_MS;
     const replay = async (db: RequestContext['db']) => {
-      const prior = await idempotency.get(db, scope, opName, token);
+      const prior = await idempotency.get(db, scope, opName, token, since);
       if (!prior) return undefined;
       if (prior.request_hash !== requestHash) {
         const code = operation.errors.includes('ConflictException') ? 'ConflictException' : validationCode(operation);
@@ -157,7 +158,7 @@ export class Api {
         const prior = await replay(tx);
         if (prior) return prior;
         const encoded = await run(tx);
-        await idempotency.put(tx, { ...scope, operation: opName, token, request_hash: requestHash, response: String(encoded.body), created_at: Date.now() });
+        await idempotency.put(tx, { ...scope, operation: opName, token, request_hash: requestHash, response: String(encoded.body), created_at: Date.now() }, since);
         return encoded;
       });
     } catch (err) {
