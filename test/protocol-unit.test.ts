@@ -406,9 +406,9 @@ describe('sigv4: verifySignature', () => {
     assert.ok(verify(await at(-MAX_SKEW_MS + 60_000), now));
     assert.ok(verify(await at(MAX_SKEW_MS - 60_000), now));
     const old = await at(-MAX_SKEW_MS - 60_000);
-    assert.throws(() => verify(old, now), refusedWith('InvalidSignatureException', /15 minutes/));
+    assert.throws(() => verify(old, now), refusedWith('InvalidSignatureException', /^Signature expired: .* - 15 min\.\)$/));
     const ahead = await at(MAX_SKEW_MS + 60_000);
-    assert.throws(() => verify(ahead, now), refusedWith('InvalidSignatureException', /15 minutes/));
+    assert.throws(() => verify(ahead, now), refusedWith('InvalidSignatureException', /^Signature not yet current: .* \+ 15 min\.\)$/));
   });
 
   test('refuses unsigned, incomplete and unsupported authorizations', () => {

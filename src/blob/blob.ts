@@ -35,7 +35,7 @@ export interface BlobStore {
    */
   head(scope: BlobScope, loc: BlobLocation, db?: Db): Promise<BlobHead | undefined>;
   get(scope: BlobScope, loc: BlobLocation, db?: Db): Promise<{ stream: Readable; size: number; versionId?: string } | undefined>;
-  /** A URL anyone can GET for `expiresSec` seconds, for the configured store. */
+  /** A URL anyone can GET for `expiresSec` seconds, for the configured store; throws when no key of the scope's account can sign it. */
   presignGet(scope: BlobScope, loc: BlobLocation, expiresSec: number): Promise<string>;
 }
 

@@ -5,7 +5,7 @@ import { BindError, bindInput, encodeOutput, validateInput, validationMessage } 
 import { ServiceError, UNMODELLED_STATUS } from '../protocol/errors.ts';
 import { idempotencyMember, loadModel, SERVICE_FILES, type Operation, type ServiceModel, type ServiceName } from '../protocol/model.ts';
 import { Router } from '../protocol/router.ts';
-import { readCredential, verifySignature, type Credential } from '../protocol/sigv4.ts';
+import { isPresigned, readCredential, verifySignature, type Credential } from '../protocol/sigv4.ts';
 import type { HandlerMap, RequestContext, ServerInfo } from '../services/context.ts';
 import { idempotency } from '../store/idempotency.ts';
 import { isUniqueViolation, type Store } from '../store/store.ts';
@@ -46,6 +46,9 @@ interface Service {
   handlers: HandlerMap;
 }
 
+/** Signing names that address another service: older botocore (1.29, for one) signs `iot` requests as `execute-api`. */
+const SIGNING_ALIASES: Record<string, ServiceName> = { 'execute-api': 'iot' };
+
 /** How long a clientToken replays its first response. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -69,7 +72,7 @@ export class Api {
       const rawQuery = queryAt < 0 ? '' : req.url.slice(queryAt + 1);
       const credential = this.authenticate({ method: req.method, rawPath, rawQuery, headers: req.headers, body: req.body });
       const signingName = credential?.service ?? 'iot';
-      const found = this.services.get(signingName);
+      const found = this.services.get(SIGNING_ALIASES[signingName] ?? signingName);
       if (!found) throw new ServiceError('UnknownOperationException', `Flotilla does not serve the signing service '${signingName}'`);
       service = found;
       const route = service.router.match(req.method, rawPath);
@@ -114,6 +117,10 @@ export class Api {
   private authenticate(req: Parameters<typeof readCredential>[0]): Credential | undefined {
     const { auth } = this.options;
     if (auth.mode === 'off') return readCredential(req);
+    // AWS documents presigned URLs for S3 (and the MQTT WebSocket gateway), not for these JSON APIs (docs/decisions.md).
+    if (isPresigned(req)) {
+      throw new ServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token: presigned (query string) signatures are not accepted here; sign with the Authorization header');
+    }
     return verifySignature(req, (key) => auth.credentials.get(key), Date.now());
   }
 
