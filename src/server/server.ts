@@ -5,7 +5,7 @@ import type { ServerInfo } from '../services/context.ts';
 import { handlers } from '../services/index.ts';
 import { SbomValidator } from '../services/sbom-validation.ts';
 import { sbomReport } from '../services/sbom.ts';
-import { notFound } from '../protocol/errors.ts';
+import { notFound, validation } from '../protocol/errors.ts';
 import { idempotency } from '../store/idempotency.ts';
 import { Store } from '../store/store.ts';
 import { openBlob, type BlobSetup, type BlobStore } from '../blob/blob.ts';
@@ -127,6 +127,7 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     try {
       const scope = api.authenticateRequest({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body: Buffer.alloc(0) });
       const { packageName, versionName } = req.params;
+      if (`${packageName}${versionName}`.includes('\u0000')) throw validation('A package or version name must not contain the character U+0000 (NUL)');
       const report = await sbomReport(store.db, scope, packageName, versionName);
       if (!report) throw notFound(`Package version ${packageName}/${versionName} does not exist`);
       res = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) };
