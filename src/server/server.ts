@@ -32,7 +32,7 @@ const BODY_LIMIT = 8 * 1024 * 1024;
 export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger): Promise<Flotilla> {
   const config = resolveConfig(options);
   const logger = log ?? pino({ level: config.logLevel });
-  const store = await Store.open(config.database);
+  const store = await Store.open(config.database, logger);
   const server: ServerInfo = { apiUrl: '' };
   let blob: BlobSetup;
   try {

@@ -1,5 +1,6 @@
 // Schema migrations, written once for SQLite and PostgreSQL with portable column types.
 import { sql, type Kysely, type Migration } from 'kysely';
+import { hardeningMigration } from './hardening-migration.ts';
 import { jobsMigration } from './jobs-migration.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -211,5 +212,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
           .execute();
       },
     },
+    '0012_hardening': hardeningMigration,
   };
 }
