@@ -14,6 +14,8 @@ export interface FlotillaOptions {
   blob?: string;
   /** Largest single PutObject the embedded endpoint accepts, in bytes; default 5 GiB as S3. */
   maxObjectSize?: number;
+  /** Longest time to receive one whole request, headers and body, in milliseconds; default 15 minutes. */
+  requestTimeoutMs?: number;
   account?: string;
   region?: string;
   /** Unset means `off` on a loopback address; any other address needs it said explicitly. */
@@ -54,6 +56,7 @@ export interface FlotillaConfig {
   database: string;
   blob: string;
   maxObjectSize: number;
+  requestTimeoutMs: number;
   account: string;
   region: string;
   auth: 'off' | 'sigv4';
@@ -80,6 +83,8 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
   const blob = checkBlob(options.blob ?? 'embedded');
   const maxObjectSize = options.maxObjectSize ?? 5 * 1024 ** 3;
   if (!Number.isSafeInteger(maxObjectSize) || maxObjectSize < 0) throw new ConfigError(`--max-object-size must be a number of bytes, not ${maxObjectSize}`);
+  const requestTimeoutMs = options.requestTimeoutMs ?? 15 * 60 * 1000;
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new ConfigError(`--request-timeout-ms must be a whole number of milliseconds, not ${requestTimeoutMs}`);
   const account = options.account ?? '000000000000';
   if (!/^\d{12}$/.test(account)) throw new ConfigError(`--account must be 12 digits, not ${account}`);
   const credentials = parseCredentials(options.credentials ?? '');
@@ -99,6 +104,7 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
     database,
     blob,
     maxObjectSize,
+    requestTimeoutMs,
     account,
     region: options.region ?? 'us-east-1',
     auth,
