@@ -1,10 +1,11 @@
 // SigV4 end to end: a server that verifies signatures (the real SDK, raw signed fetches, tampering), accounts from
 // 12-digit access keys, and a server with auth off that still reads the signing scope.
 import assert from 'node:assert/strict';
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreatePackageCommand, GetPackageCommand, ListPackagesCommand, type IoTClient } from '@aws-sdk/client-iot';
+import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { awsError, startTestServer, type TestServer } from './support/server.ts';
 
@@ -20,6 +21,7 @@ interface RawCall {
   tamper?: (req: { path: string; body?: string; headers: Record<string, string> }) => void;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   service?: string;
+  signingDate?: Date;
 }
 
 /** Signs a request with @smithy/signature-v4 as the SDK would, optionally tampers with it, and sends it with fetch. */
@@ -35,7 +37,7 @@ async function signedFetch(server: TestServer, call: RawCall): Promise<{ status:
     query: {},
     headers: { host: url.host, ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}), ...call.headers },
     body: call.body,
-  });
+  }, { signingDate: call.signingDate });
   const req = { path: signed.path, body: call.body, headers: { ...signed.headers } as Record<string, string> };
   call.tamper?.(req);
   delete req.headers.host; // fetch sets it, to the same value
@@ -45,6 +47,20 @@ async function signedFetch(server: TestServer, call: RawCall): Promise<{ status:
 }
 
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).update(data).digest();
+
+/** A GET signed by hand with a credential scope of `scopeDate` while X-Amz-Date says now (no SDK signs that way). */
+async function getWithScopeDate(server: TestServer, path: string, scopeDate: string) {
+  const host = new URL(server.endpoint).host;
+  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const scope = `${scopeDate}/us-east-1/iot/aws4_request`;
+  const canonical = ['GET', path, '', `host:${host}\nx-amz-date:${amzDate}\n`, 'host;x-amz-date', sha256('')].join('\n');
+  const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
+  const key = hmac(hmac(hmac(hmac(`AWS4${GOOD.secretAccessKey}`, scopeDate), 'us-east-1'), 'iot'), 'aws4_request');
+  const authorization = `AWS4-HMAC-SHA256 Credential=${GOOD.accessKeyId}/${scope}, SignedHeaders=host;x-amz-date, Signature=${createHmac('sha256', key).update(stringToSign).digest('hex')}`;
+  const res = await fetch(server.endpoint + path, { headers: { 'x-amz-date': amzDate, authorization } });
+  return { status: res.status, errorType: res.headers.get('x-amzn-errortype'), body: (await res.json()) as { message: string } };
+}
 
 describe('--auth sigv4', () => {
   let server: TestServer;
@@ -133,6 +149,84 @@ describe('--auth sigv4', () => {
   });
 });
 
+describe('--auth sigv4 is as strict as AWS', () => {
+  let server: TestServer;
+  before(async () => (server = await startTestServer({ auth: 'sigv4', credentials: 'AKIDGOOD:goodsecret,111111111111:othersecret' })));
+  after(() => server.stop());
+
+  test('UNSIGNED-PAYLOAD and STREAMING-* payload hashes are refused for the JSON APIs: the body could be swapped', async () => {
+    for (const declared of ['UNSIGNED-PAYLOAD', 'STREAMING-UNSIGNED-PAYLOAD-TRAILER', 'STREAMING-AWS4-HMAC-SHA256-PAYLOAD']) {
+      const swapped = await signedFetch(server, {
+        method: 'PUT',
+        path: '/packages/unsigned-body',
+        body: '{"description":"honest"}',
+        headers: { 'x-amz-content-sha256': declared },
+        tamper: (req) => void (req.body = '{"description":"swapped"}'),
+      });
+      assert.deepEqual([swapped.status, swapped.errorType], [403, 'InvalidSignatureException'], declared);
+      assert.match(swapped.body.message, /accepted by S3 only/);
+    }
+    // The data planes too (signed for iot-jobs-data and iotdata).
+    for (const [service, path] of [['iotdata', '/things/t/shadow'], ['iot-jobs-data', '/things/t/jobs']]) {
+      const res = await signedFetch(server, { path, service, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
+      assert.deepEqual([res.status, res.errorType], [403, 'InvalidSignatureException'], service);
+    }
+    assert.equal((await awsError(() => server.iot(GOOD).send(new GetPackageCommand({ packageName: 'unsigned-body' })))).name, 'ResourceNotFoundException');
+  });
+
+  test('a credential scope dated another day than X-Amz-Date is refused', async () => {
+    const today = new Date().toISOString().slice(0, 10).replace(/-/g, '');
+    assert.equal((await getWithScopeDate(server, '/packages', today)).status, 200);
+    const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
+    const res = await getWithScopeDate(server, '/packages', yesterday);
+    assert.deepEqual([res.status, res.errorType], [403, 'InvalidSignatureException']);
+    assert.match(res.body.message, new RegExp(`^Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${yesterday}' != '${today}'`));
+  });
+
+  test('a signature older or newer than 15 minutes is 403 with AWS message', async () => {
+    const old = await signedFetch(server, { path: '/packages', signingDate: new Date(Date.now() - 20 * 60_000) });
+    assert.deepEqual([old.status, old.errorType], [403, 'InvalidSignatureException']);
+    assert.match(old.body.message, /^Signature expired: \d{8}T\d{6}Z is now earlier than \d{8}T\d{6}Z \(\d{8}T\d{6}Z - 15 min\.\)$/);
+    const ahead = await signedFetch(server, { path: '/packages', signingDate: new Date(Date.now() + 20 * 60_000) });
+    assert.deepEqual([ahead.status, ahead.errorType], [403, 'InvalidSignatureException']);
+    assert.match(ahead.body.message, /^Signature not yet current: \d{8}T\d{6}Z is still later than \d{8}T\d{6}Z \(\d{8}T\d{6}Z \+ 15 min\.\)$/);
+  });
+
+  test('presigned (query string) authentication is refused for the JSON API operations', async () => {
+    const url = new URL(server.endpoint);
+    const signer = new SignatureV4({ service: 'iot', region: 'us-east-1', credentials: GOOD, sha256: Sha256 });
+    const presigned = await signer.presign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/packages', query: {}, headers: { host: url.host } }, { expiresIn: 300 });
+    const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
+    const res = await fetch(`${server.endpoint}/packages?${query}`);
+    assert.equal(res.status, 403);
+    assert.equal(res.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
+    assert.match(((await res.json()) as { message: string }).message, /presigned/);
+  });
+
+  test("requests signed for 'execute-api' reach the iot control plane, as AWS serves older botocore", async () => {
+    const created = await signedFetch(server, { method: 'PUT', path: '/packages/via-execute-api', body: '{"description":"old botocore"}', service: 'execute-api' });
+    assert.equal(created.status, 200, JSON.stringify(created.body));
+    const got = await signedFetch(server, { path: '/packages/via-execute-api', service: 'execute-api' });
+    assert.deepEqual([got.status, got.body.description], [200, 'old botocore']);
+    const bad = await signedFetch(server, { path: '/packages', service: 'execute-api', credentials: { accessKeyId: 'AKIDGOOD', secretAccessKey: 'wrong' } });
+    assert.deepEqual([bad.status, bad.errorType], [403, 'InvalidSignatureException']);
+  });
+
+  test("presigned object URLs are signed with a key of the scope's own account, or refused", async () => {
+    const s3 = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: ACCOUNT_KEY, maxAttempts: 1 });
+    try {
+      await s3.send(new CreateBucketCommand({ Bucket: 'own' }));
+      await s3.send(new PutObjectCommand({ Bucket: 'own', Key: 'fw.bin', Body: 'account one' }));
+    } finally {
+      s3.destroy();
+    }
+    const url = await server.flotilla.blob.presignGet({ account: '111111111111', region: 'us-east-1' }, { bucket: 'own', key: 'fw.bin' }, 60);
+    assert.match(url, /X-Amz-Credential=111111111111%2F/);
+    assert.equal(await (await fetch(url)).text(), 'account one');
+    await assert.rejects(server.flotilla.blob.presignGet({ account: '222222222222', region: 'us-east-1' }, { bucket: 'own', key: 'fw.bin' }, 60), /no --credentials key belongs to it/);
+  });
+});
+
 describe('--auth off', () => {
   let server: TestServer;
   before(async () => (server = await startTestServer({ auth: 'off' })));
@@ -158,6 +252,12 @@ describe('--auth off', () => {
   test('a body changed after signing is served: signatures are not checked', async () => {
     const res = await signedFetch(server, { method: 'PUT', path: '/packages/unchecked', body: '{}', credentials: { accessKeyId: 'k', secretAccessKey: 's' }, tamper: (req) => void (req.body = '{"description":"changed"}') });
     assert.equal(res.status, 200, JSON.stringify(res.body));
+  });
+
+  test("requests signed for 'execute-api' reach the iot control plane", async () => {
+    const res = await signedFetch(server, { method: 'PUT', path: '/packages/execute-api-off', body: '{}', service: 'execute-api', credentials: { accessKeyId: '333333333333', secretAccessKey: 's' } });
+    assert.equal(res.status, 200, JSON.stringify(res.body));
+    assert.equal(res.body.packageArn, 'arn:aws:iot:us-east-1:333333333333:package/execute-api-off');
   });
 
   test('an unsigned request is served in the default account and region', async () => {

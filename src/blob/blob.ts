@@ -42,6 +42,6 @@ export interface BlobStore {
   head(scope: BlobScope, loc: BlobLocation): Promise<BlobHead | undefined>;
   /** The object's bytes; `size` is what the store advertises, not a promise about the stream. */
   get(scope: BlobScope, loc: BlobLocation): Promise<BlobObject | undefined>;
-  /** A URL anyone can GET for `expiresSec` seconds, for the configured store. */
+  /** A URL anyone can GET for `expiresSec` seconds, for the configured store; throws when no key of the scope's account can sign it. */
   presignGet(scope: BlobScope, loc: BlobLocation, expiresSec: number): Promise<string>;
 }

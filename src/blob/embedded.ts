@@ -47,13 +47,16 @@ export class EmbeddedBlobStore implements BlobStore {
     return presignUrl({ endpoint: this.server.apiUrl, method: 'GET', bucket: loc.bucket, key: loc.key, versionId: loc.version, accessKeyId, secretAccessKey, region: scope.region, expiresSeconds: expiresSec });
   }
 
-  /** The key URLs are signed with: with sigv4, a configured key of the scope's account when there is one, else the first. */
+  /**
+   * The key URLs are signed with. With sigv4, a configured key of the scope's account: a URL signed with another
+   * account's key would read that account's buckets. Without one, presigning is refused (never another account's key).
+   */
   private signer(scope: BlobScope): { accessKeyId: string; secretAccessKey: string } {
     if (this.settings.auth === 'off') return { accessKeyId: scope.account, secretAccessKey: INTERNAL_SECRET };
-    const keys = [...this.settings.credentials];
     const accountOf = (key: string) => (/^\d{12}$/.test(key) ? key : this.settings.account);
-    const [accessKeyId, secretAccessKey] = keys.find(([key]) => accountOf(key) === scope.account) ?? keys[0];
-    return { accessKeyId, secretAccessKey };
+    const own = [...this.settings.credentials].find(([key]) => accountOf(key) === scope.account);
+    if (!own) throw new Error(`Cannot presign a URL for account ${scope.account}: no --credentials key belongs to it (a 12-digit key id is its account; other keys belong to --account)`);
+    return { accessKeyId: own[0], secretAccessKey: own[1] };
   }
 }
 

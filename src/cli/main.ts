@@ -27,6 +27,7 @@ program
   .addOption(new Option('--max-object-size <bytes>', 'largest single PutObject of the embedded S3 endpoint (default 5 GiB)').env('FLOTILLA_MAX_OBJECT_SIZE').argParser(Number))
   .addOption(new Option('--blob-timeout-ms <ms>', 'deadline of one call to an external S3 (default 5000)').env('FLOTILLA_BLOB_TIMEOUT_MS').argParser(Number))
   .addOption(new Option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests before exiting anyway (default 10)').env('FLOTILLA_SHUTDOWN_TIMEOUT').argParser(Number))
+  .addOption(new Option('--request-timeout-ms <ms>', 'longest time to receive one whole request, headers and body (default 900000)').env('FLOTILLA_REQUEST_TIMEOUT_MS').argParser(Number))
   .addOption(new Option('--account <id>', 'account of requests whose access key is not a 12-digit account id').env('FLOTILLA_ACCOUNT').default('000000000000'))
   .addOption(new Option('--region <region>', 'region of requests that carry none').env('FLOTILLA_REGION').default('us-east-1'))
   .addOption(new Option('--auth <mode>', 'off: accept any signature; sigv4: verify signatures').choices(['off', 'sigv4']).env('FLOTILLA_AUTH'))

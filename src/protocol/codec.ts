@@ -192,7 +192,7 @@ export function validateInput(model: ServiceModel, shapeName: string | undefined
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return `'${value.length > 256 ? value.slice(0, 256) + '…' : value}'`;
+  if (typeof value === 'string') return `'${(value.length > 256 ? value.slice(0, 256) + '…' : value).replaceAll('\u0000', '\\u0000')}'`;
   if (typeof value === 'object') return Array.isArray(value) ? `list of ${value.length}` : 'map';
   return `'${String(value)}'`;
 }
@@ -245,6 +245,8 @@ function checkValue(model: ServiceModel, shape: Shape, value: unknown, path: str
       if (shape.pattern && !compilePattern(shape.pattern).test(s)) {
         fail(problems, value, path, `Member must satisfy regular expression pattern: ${shape.pattern}`);
       }
+      // One rule for every text input, whatever its model says: PostgreSQL cannot store U+0000, so no store keeps it.
+      if (s.includes('\u0000')) fail(problems, value, path, 'Member must not contain the character U+0000 (NUL)');
       return;
     }
     case 'integer':

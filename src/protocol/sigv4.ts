@@ -149,9 +149,16 @@ function signingKey(secret: string, c: Credential): Buffer {
   return key;
 }
 
+/** True when the request carries its signature in the query string (a presigned URL) rather than a header. */
+export function isPresigned(req: Pick<SignedRequest, 'headers' | 'rawQuery'>): boolean {
+  return header(req.headers, 'authorization') === undefined && new URLSearchParams(req.rawQuery).has('X-Amz-Credential');
+}
+
+const amzDateOf = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+
 /**
  * Verifies the request's signature against the secret of its access key. Throws AWS's refusal
- * (MissingAuthenticationToken, UnrecognizedClient, InvalidSignature) when it does not hold.
+ * (MissingAuthenticationToken, UnrecognizedClient, IncompleteSignature, InvalidSignature) when it does not hold.
  */
 export function verifySignature(req: SignedRequest, secretFor: (accessKeyId: string) => string | undefined, now: number): Credential {
   const auth = readAuthorization(req);
@@ -161,15 +168,21 @@ export function verifySignature(req: SignedRequest, secretFor: (accessKeyId: str
   if (secret === undefined) throw refuse('UnrecognizedClientException', 'The security token included in the request is invalid.');
   const signedAt = parseAmzDate(amzDate);
   if (signedAt === undefined) throw refuse('IncompleteSignatureException', 'X-Amz-Date must be a date of the form yyyyMMddTHHmmssZ');
+  // The signing key is derived from the scope's date: a scope of another day than X-Amz-Date is refused, as AWS does.
+  if (credential.date !== amzDate.slice(0, 8)) {
+    throw refuse('InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${credential.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`);
+  }
   if (auth.presigned) {
     if (now > signedAt + auth.presigned.expiresSeconds * 1000) throw refuse('InvalidSignatureException', `Signature expired: the URL signed at ${amzDate} was valid for ${auth.presigned.expiresSeconds} seconds`);
-    if (signedAt - now > MAX_SKEW_MS) throw refuse('InvalidSignatureException', `Signature not yet current: ${amzDate} is more than 15 minutes ahead`);
-  } else if (Math.abs(now - signedAt) > MAX_SKEW_MS) {
-    throw refuse('InvalidSignatureException', `Signature expired: ${amzDate} is more than 15 minutes away from the server time`);
+    if (signedAt - now > MAX_SKEW_MS) throw refuse('InvalidSignatureException', `Signature not yet current: ${amzDate} is still later than ${amzDateOf(now + MAX_SKEW_MS)} (${amzDateOf(now)} + 15 min.)`);
+  } else if (now - signedAt > MAX_SKEW_MS) {
+    throw refuse('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than ${amzDateOf(now - MAX_SKEW_MS)} (${amzDateOf(now)} - 15 min.)`);
+  } else if (signedAt - now > MAX_SKEW_MS) {
+    throw refuse('InvalidSignatureException', `Signature not yet current: ${amzDate} is still later than ${amzDateOf(now + MAX_SKEW_MS)} (${amzDateOf(now)} + 15 min.)`);
   }
   if (!signedHeaders.includes('host')) throw refuse('InvalidSignatureException', "The 'host' header must be signed");
 
-  const payloadHash = payloadHashOf(req, Boolean(auth.presigned) && credential.service === 's3');
+  const payloadHash = payloadHashOf(req, credential.service === 's3', Boolean(auth.presigned));
   const canonicalHeaders = signedHeaders
     .map((name) => `${name}:${(header(req.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
     .join('');
@@ -195,15 +208,19 @@ export function verifySignature(req: SignedRequest, secretFor: (accessKeyId: str
 }
 
 /**
- * The payload hash that was signed; a declared hash must match the body actually received. Only S3's presigned
- * URLs leave the payload unsigned; other services' presigned URLs (IoT's MQTT-over-WebSocket, for one) sign the
- * body's hash, the empty string's for a GET, as the SDK signers do.
+ * The payload hash that was signed; a declared hash must match the body actually received. Only S3 accepts a
+ * payload left unsigned (`UNSIGNED-PAYLOAD`, presigned URLs) or signed chunk by chunk (`STREAMING-…`); every other
+ * service signs the body's SHA-256, the empty string's for a GET, as the SDK signers do, so a body cannot be swapped.
  */
-function payloadHashOf(req: SignedRequest, presignedS3: boolean): string {
+function payloadHashOf(req: SignedRequest, s3: boolean, presigned: boolean): string {
   const declared = header(req.headers, 'x-amz-content-sha256');
-  if (presignedS3 && declared === undefined) return 'UNSIGNED-PAYLOAD';
-  if (declared === 'UNSIGNED-PAYLOAD' || declared?.startsWith('STREAMING-')) return declared;
-  if (req.streamed && declared !== undefined) return declared;
+  if (s3) {
+    if (presigned && declared === undefined) return 'UNSIGNED-PAYLOAD';
+    if (declared === 'UNSIGNED-PAYLOAD' || declared?.startsWith('STREAMING-')) return declared;
+    if (req.streamed && declared !== undefined) return declared;
+  } else if (declared === 'UNSIGNED-PAYLOAD' || declared?.startsWith('STREAMING-')) {
+    throw refuse('InvalidSignatureException', `x-amz-content-sha256: ${declared} is accepted by S3 only; sign the SHA-256 of the request body`);
+  }
   const actual = req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
   if (declared !== undefined && declared !== actual) {
     throw refuse('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.');

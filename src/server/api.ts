@@ -5,7 +5,7 @@ import { BindError, bindInput, encodeOutput, validateInput, validationMessage } 
 import { ServiceError, UNMODELLED_STATUS } from '../protocol/errors.ts';
 import { idempotencyMember, loadModel, SERVICE_FILES, type Operation, type ServiceModel, type ServiceName } from '../protocol/model.ts';
 import { Router } from '../protocol/router.ts';
-import { readCredential, verifySignature, type Credential } from '../protocol/sigv4.ts';
+import { isPresigned, readCredential, verifySignature, type Credential } from '../protocol/sigv4.ts';
 import { BlobUnavailableError } from '../blob/blob.ts';
 import type { HandlerMap, RequestContext, ServerInfo } from '../services/context.ts';
 import { idempotency } from '../store/idempotency.ts';
@@ -47,6 +47,9 @@ interface Service {
   handlers: HandlerMap;
 }
 
+/** Signing names that address another service: older botocore (1.29, for one) signs `iot` requests as `execute-api`. */
+const SIGNING_ALIASES: Record<string, ServiceName> = { 'execute-api': 'iot' };
+
 /** How long a clientToken replays its first response. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 60 * 60 * 1000;
 
@@ -70,7 +73,7 @@ export class Api {
       const rawQuery = queryAt < 0 ? '' : req.url.slice(queryAt + 1);
       const credential = this.authenticate({ method: req.method, rawPath, rawQuery, headers: req.headers, body: req.body });
       const signingName = credential?.service ?? 'iot';
-      const found = this.services.get(signingName);
+      const found = this.services.get(SIGNING_ALIASES[signingName] ?? signingName);
       if (!found) throw new ServiceError('UnknownOperationException', `Flotilla does not serve the signing service '${signingName}'`);
       service = found;
       const route = service.router.match(req.method, rawPath);
@@ -115,6 +118,10 @@ export class Api {
   private authenticate(req: Parameters<typeof readCredential>[0]): Credential | undefined {
     const { auth } = this.options;
     if (auth.mode === 'off') return readCredential(req);
+    // AWS documents presigned URLs for S3 (and the MQTT WebSocket gateway), not for these JSON APIs (docs/decisions.md).
+    if (isPresigned(req)) {
+      throw new ServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token: presigned (query string) signatures are not accepted here; sign with the Authorization header');
+    }
     return verifySignature(req, (key) => auth.credentials.get(key), Date.now());
   }
 
@@ -158,8 +165,9 @@ export class Api {
 
     const { [tokenMember!]: _token, ...request } = input;
     const requestHash = createHash('sha256').update(stableJson(request)).digest('hex');
+    const since = Date.now() - IDEMPOTENCY_WINDOW_MS;
     const replay = async (db: RequestContext['db']) => {
-      const prior = await idempotency.get(db, scope, opName, token);
+      const prior = await idempotency.get(db, scope, opName, token, since);
       if (!prior) return undefined;
       if (prior.request_hash !== requestHash) {
         const code = operation.errors.includes('ConflictException') ? 'ConflictException' : validationCode(operation);
@@ -176,7 +184,7 @@ export class Api {
         const prior = await replay(tx);
         if (prior) return prior;
         const encoded = await run(tx);
-        await idempotency.put(tx, { ...scope, operation: opName, token, request_hash: requestHash, response: String(encoded.body), created_at: Date.now() });
+        await idempotency.put(tx, { ...scope, operation: opName, token, request_hash: requestHash, response: String(encoded.body), created_at: Date.now() }, since);
         return encoded;
       });
     } catch (err) {

@@ -18,6 +18,8 @@ export interface FlotillaOptions {
   blobTimeoutMs?: number;
   /** Seconds a stop (SIGTERM) waits for in-flight requests before the process exits anyway; default 10. */
   shutdownTimeout?: number;
+  /** Longest time to receive one whole request, headers and body, in milliseconds; default 15 minutes. */
+  requestTimeoutMs?: number;
   account?: string;
   region?: string;
   /** Unset means `off` on a loopback address; any other address needs it said explicitly. */
@@ -51,6 +53,7 @@ export interface FlotillaConfig {
   maxObjectSize: number;
   blobTimeoutMs: number;
   shutdownTimeoutMs: number;
+  requestTimeoutMs: number;
   account: string;
   region: string;
   auth: 'off' | 'sigv4';
@@ -81,6 +84,8 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
   if (!Number.isSafeInteger(blobTimeoutMs) || blobTimeoutMs < 1) throw new ConfigError(`--blob-timeout-ms must be a whole number of milliseconds of at least 1, not ${blobTimeoutMs}`);
   const shutdownTimeout = options.shutdownTimeout ?? 10;
   if (!Number.isFinite(shutdownTimeout) || shutdownTimeout < 0) throw new ConfigError(`--shutdown-timeout must be a number of seconds, not ${shutdownTimeout}`);
+  const requestTimeoutMs = options.requestTimeoutMs ?? 15 * 60 * 1000;
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new ConfigError(`--request-timeout-ms must be a whole number of milliseconds, not ${requestTimeoutMs}`);
   const account = options.account ?? '000000000000';
   if (!/^\d{12}$/.test(account)) throw new ConfigError(`--account must be 12 digits, not ${account}`);
   const credentials = parseCredentials(options.credentials ?? '');
@@ -102,6 +107,7 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
     maxObjectSize,
     blobTimeoutMs,
     shutdownTimeoutMs: Math.round(shutdownTimeout * 1000),
+    requestTimeoutMs,
     account,
     region: options.region ?? 'us-east-1',
     auth,

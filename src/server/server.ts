@@ -1,4 +1,6 @@
 // Process wiring: store, HTTP listener, admin endpoints. `startFlotilla` is also the in-process API for test suites.
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { ServerInfo } from '../services/context.ts';
@@ -7,7 +9,7 @@ import { EffectRunner } from '../engine/effects.ts';
 import { followMembership } from '../services/job-registry.ts';
 import { SbomValidator } from '../services/sbom-validation.ts';
 import { sbomReport } from '../services/sbom.ts';
-import { notFound } from '../protocol/errors.ts';
+import { notFound, validation } from '../protocol/errors.ts';
 import { effects } from '../store/effects.ts';
 import { idempotency } from '../store/idempotency.ts';
 import { Store } from '../store/store.ts';
@@ -32,11 +34,19 @@ export interface Flotilla {
 
 /** Body size the API accepts; the largest modelled document (a job document) is 32 KB. */
 const BODY_LIMIT = 8 * 1024 * 1024;
+/** Request line and headers together, in bytes (S3 allows 8 KB of request headers). */
+export const HEADER_LIMIT = 16 * 1024;
+/** Longest wait for a request's headers (slow clients hold a socket each). */
+const HEADERS_TIMEOUT_MS = 30_000;
+/** A connection with no bytes either way for this long is closed (above the 72 s keep-alive of idle ones). */
+const IDLE_TIMEOUT_MS = 120_000;
+/** Requests on one keep-alive connection before it is closed, so no client holds one forever. */
+const REQUESTS_PER_SOCKET = 1000;
 
 export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger): Promise<Flotilla> {
   const config = resolveConfig(options);
   const logger = log ?? pino({ level: config.logLevel });
-  const store = await Store.open(config.database);
+  const store = await Store.open(config.database, logger);
   const server: ServerInfo = { apiUrl: '' };
   let blob: BlobSetup;
   try {
@@ -113,10 +123,18 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
   const s3 = blob.endpoint;
   const isS3 = (headers: Record<string, string | string[] | undefined>, url: string | undefined) => s3 !== undefined && isS3Request(headers, url ?? '/');
   // Fastify's own logger stays off: requests are not logged one by one, errors are logged below.
+  const requestTimeout = config.requestTimeoutMs;
+  const headersTimeout = Math.min(HEADERS_TIMEOUT_MS, requestTimeout);
   const app = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT,
     return503OnClosing: true,
+    requestTimeout,
+    connectionTimeout: IDLE_TIMEOUT_MS,
+    maxRequestsPerSocket: REQUESTS_PER_SOCKET,
+    // Node checks the request and headers deadlines every connectionsCheckingInterval (30 s by default).
+    http: { maxHeaderSize: HEADER_LIMIT, requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))) },
+    clientErrorHandler: (err, socket) => sendClientError(err, socket, requestTimeout),
     frameworkErrors: (err, _req, reply) => sendHttpError(err, reply, logger),
   });
   // While stopping, answers close their connection, so that a drained keep-alive connection does not hold the stop.
@@ -151,6 +169,7 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     try {
       const scope = api.authenticateRequest({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body: Buffer.alloc(0) });
       const { packageName, versionName } = req.params;
+      if (`${packageName}${versionName}`.includes('\u0000')) throw validation('A package or version name must not contain the character U+0000 (NUL)');
       const report = await sbomReport(store.db, scope, packageName, versionName);
       if (!report) throw notFound(`Package version ${packageName}/${versionName} does not exist`);
       res = { status: 200, headers: { 'content-type': 'application/json' }, body: JSON.stringify(report) };
@@ -172,6 +191,30 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
 
   app.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => sendHttpError(err, reply, logger));
   return app;
+}
+
+/**
+ * Errors Node's HTTP parser raises before any request exists (headers over HEADER_LIMIT, a request not received in
+ * time, malformed HTTP), in AWS's JSON error shape: AWS publishes no JSON name for them, so S3's
+ * `RequestHeaderSectionTooLarge` and `RequestTimeout` become those of the JSON APIs too (docs/decisions.md).
+ */
+function sendClientError(err: NodeJS.ErrnoException, socket: Duplex, requestTimeoutMs: number) {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, type, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'RequestHeaderSectionTooLarge', `Your request header section exceeds the maximum allowed size of ${HEADER_LIMIT} bytes`]
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'RequestTimeoutException', `The request was not received in time: its headers within ${Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs)} ms, all of it within ${requestTimeoutMs} ms`]
+        : [400, 'SerializationException', `Malformed HTTP request: ${err.message}`];
+  // A response already on its way cannot be followed by another one: just close.
+  const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;
+  if (socket.writable && !inFlight) {
+    const body = JSON.stringify({ message });
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nX-Amzn-ErrorType: ${type}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  }
+  socket.destroy(err);
 }
 
 /** Errors raised by the HTTP layer itself (bad URLs, oversized or malformed bodies) still answer in AWS's shape. */

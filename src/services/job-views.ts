@@ -3,7 +3,7 @@
 import type * as IoT from '@aws-sdk/client-iot';
 import { thingArn, type Scope } from '../domain/arn.ts';
 import { isTerminal, newExecution, type ExecutionState, type ExecutionStatus } from '../domain/jobs/execution-state.ts';
-import { completionDue, countOpen, jobProcessDetails, type JobStatus, type TargetSelection } from '../domain/jobs/job-state.ts';
+import { completionDue, jobProcessDetailsOf, type JobStatus, type StatusCounts, type TargetSelection } from '../domain/jobs/job-state.ts';
 import { parseDateTime, scheduledJobRollouts, type SchedulingConfig } from '../domain/jobs/schedule.ts';
 import { approximateSecondsBeforeTimedOut } from '../domain/jobs/timeouts.ts';
 import { executions, jobs } from '../store/jobs.ts';
@@ -14,7 +14,7 @@ const date = (ms: number | null) => (ms === null ? undefined : new Date(ms));
 
 /** The job as DescribeJob shows it; `before` gives the stored template form of destinations. */
 export async function jobView(db: Db, row: JobRow, now: number, before: boolean): Promise<IoT.Job> {
-  const latest = await executions.latest(db, row, row.job_id);
+  const counts = (await executions.countLatestByStatus(db, row, row.job_id)) as StatusCounts;
   const scheduling = parsed<IoT.SchedulingConfig>(row.scheduling_config);
   const rollouts = scheduling ? scheduledJobRollouts(scheduling as SchedulingConfig, now) : [];
   return {
@@ -33,7 +33,7 @@ export async function jobView(db: Db, row: JobRow, now: number, before: boolean)
     createdAt: new Date(row.created_at),
     lastUpdatedAt: new Date(row.updated_at),
     completedAt: date(row.completed_at),
-    jobProcessDetails: jobProcessDetails(latest.map((e) => e.status as ExecutionStatus)),
+    jobProcessDetails: jobProcessDetailsOf(counts),
     timeoutConfig: parsed(row.timeout_config),
     namespaceId: row.namespace_id ?? undefined,
     jobTemplateArn: row.job_template_arn ?? undefined,
@@ -147,7 +147,7 @@ export async function fanOut(db: Db, scope: Scope, jobId: string, thingNames: st
 export async function settleJob(db: Db, job: JobRow, now: number): Promise<JobStatus> {
   const status = job.status as JobStatus;
   if (status !== 'IN_PROGRESS' && status !== 'SCHEDULED') return status;
-  const latest = await executions.latest(db, job, job.job_id, ['QUEUED', 'IN_PROGRESS']);
+  const counts = await executions.countLatestByStatus(db, job, job.job_id);
   const end = parsed<IoT.SchedulingConfig>(job.scheduling_config)?.endTime;
   const endAt = end ? parseDateTime(end) : undefined;
   const due = completionDue(
@@ -156,7 +156,7 @@ export async function settleJob(db: Db, job: JobRow, now: number): Promise<JobSt
       targetSelection: job.target_selection as TargetSelection,
       endTime: endAt?.ok ? endAt.at : undefined,
       rolloutFinished: status === 'IN_PROGRESS',
-      openExecutions: countOpen(latest.map((e) => e.status as ExecutionStatus)),
+      openExecutions: Object.entries(counts).reduce((open, [status, n]) => (isTerminal(status as ExecutionStatus) ? open : open + n), 0),
     },
     now,
   );

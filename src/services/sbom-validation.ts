@@ -26,6 +26,14 @@ export interface SbomValidatorOptions {
 
 const keyOf = (k: VersionKey) => JSON.stringify([k.account, k.region, k.package_name, k.version_name]);
 
+/** Claims of one validation before it ends FAILED: its results could not be stored, or it never finished. */
+export const MAX_SBOM_ATTEMPTS = 3;
+/** After a failed write the validation waits this long times the attempt number before it is claimed again. */
+const RETRY_DELAY_MS = 1000;
+
+/** Text as both stores keep it: PostgreSQL refuses U+0000 (a zip entry may be named `a\0b.json`). */
+const storable = (text: string) => text.replaceAll('\u0000', '\uFFFD');
+
 export class SbomValidator {
   private readonly pool: SbomValidatorPool;
   private readonly pollMs: number;
@@ -108,6 +116,8 @@ export class SbomValidator {
 
   private async run(claim: SbomClaim): Promise<void> {
     const { store, log } = this.options;
+    // Claimed too often without an end (the process died each time, or the results could not be stored).
+    if (claim.attempt > MAX_SBOM_ATTEMPTS) return this.giveUp(claim, `the validation was started ${MAX_SBOM_ATTEMPTS} times without completing`);
     const renew = setInterval(() => {
       sbomWork.renew(store.db, claim, Date.now() + this.leaseMs).catch((err) => log.warn({ err }, 'renewing an SBOM lease failed'));
     }, Math.max(100, Math.floor(this.leaseMs / 3)));
@@ -116,23 +126,48 @@ export class SbomValidator {
       const reports = await this.validate(claim);
       if (this.stopped) return;
       const status = reports.length > 0 && reports.every((r) => r.validationResult === 'SUCCEEDED') ? 'SUCCEEDED' : 'FAILED';
-      const rows: SbomResultRow[] = reports.map((r, seq) => ({
-        account: claim.account,
-        region: claim.region,
-        package_name: claim.package_name,
-        version_name: claim.version_name,
-        seq,
-        file_name: r.fileName,
-        validation_result: r.validationResult,
-        error_code: r.errorCode ?? null,
-        error_message: r.errorMessage ?? null,
-        report: JSON.stringify({ ...(r.format ? { format: r.format } : {}), errors: r.errors, warnings: r.warnings }),
-      }));
-      const written = await store.transaction((tx) => sbomWork.complete(tx, claim, status, rows));
-      log.debug({ packageName: claim.package_name, versionName: claim.version_name, status, written }, 'SBOM validated');
+      const rows = reports.map((r, seq) => this.row(claim, seq, r));
+      try {
+        const written = await store.transaction((tx) => sbomWork.complete(tx, claim, status, rows));
+        log.debug({ packageName: claim.package_name, versionName: claim.version_name, status, written }, 'SBOM validated');
+      } catch (err) {
+        const where = { err, packageName: claim.package_name, versionName: claim.version_name, attempt: claim.attempt };
+        log.error(where, 'storing the SBOM validation results failed');
+        if (claim.attempt >= MAX_SBOM_ATTEMPTS) return await this.giveUp(claim, `its results could not be stored after ${claim.attempt} attempts: ${(err as Error).message}`);
+        await sbomWork.release(store.db, claim, Date.now() + RETRY_DELAY_MS * claim.attempt);
+      }
     } finally {
       clearInterval(renew);
     }
+  }
+
+  /** Ends the validation FAILED with one result saying why; without even that result when it cannot be stored. */
+  private async giveUp(claim: SbomClaim, reason: string): Promise<void> {
+    const { store, log } = this.options;
+    const key = (JSON.parse(claim.sbom) as IoT.Sbom).s3Location?.key ?? claim.version_name;
+    const row = this.row(claim, 0, failed(key, 'INCOMPATIBLE_FORMAT', `Flotilla could not complete this validation: ${reason}`));
+    log.error({ packageName: claim.package_name, versionName: claim.version_name, attempt: claim.attempt, reason }, 'SBOM validation FAILED: giving up');
+    try {
+      await store.transaction((tx) => sbomWork.complete(tx, claim, 'FAILED', [row]));
+    } catch (err) {
+      log.error({ err, packageName: claim.package_name, versionName: claim.version_name }, 'storing the SBOM give-up result failed; setting FAILED without results');
+      await store.transaction((tx) => sbomWork.complete(tx, claim, 'FAILED', []));
+    }
+  }
+
+  private row(claim: SbomClaim, seq: number, r: FileReport): SbomResultRow {
+    return {
+      account: claim.account,
+      region: claim.region,
+      package_name: claim.package_name,
+      version_name: claim.version_name,
+      seq,
+      file_name: storable(r.fileName),
+      validation_result: r.validationResult,
+      error_code: r.errorCode ?? null,
+      error_message: r.errorMessage === undefined ? null : storable(r.errorMessage),
+      report: JSON.stringify({ ...(r.format ? { format: r.format } : {}), errors: r.errors, warnings: r.warnings }),
+    };
   }
 
   /** The reports of one validation; never throws for a bad or unreadable object. */

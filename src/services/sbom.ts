@@ -39,7 +39,7 @@ export const sbomHandlers = {
       const version = loc.version ?? head.versionId;
       const sbom: IoT.Sbom = { s3Location: { bucket: loc.bucket, key: loc.key, ...(version !== undefined ? { version } : {}) } };
       const key: VersionKey = { ...ctx.scope, package_name: packageName, version_name: versionName };
-      await versions.update(ctx.db, ctx.scope, packageName, versionName, { sbom: JSON.stringify(sbom), sbom_validation_status: 'IN_PROGRESS', sbom_generation: nextGeneration(row, ctx), sbom_claimed_until: null, updated_at: ctx.now.getTime() });
+      await versions.update(ctx.db, ctx.scope, packageName, versionName, { sbom: JSON.stringify(sbom), sbom_validation_status: 'IN_PROGRESS', sbom_generation: nextGeneration(row, ctx), sbom_claimed_until: null, sbom_attempts: 0, updated_at: ctx.now.getTime() });
       await sbomResults.deleteFor(ctx.db, key);
       await effects.emit(ctx.db, ctx.scope, [{ kind: 'sbom.validate', subject: '', payload: {} }]);
       return { packageName, versionName, sbom, sbomValidationStatus: 'IN_PROGRESS' };
@@ -53,7 +53,7 @@ export const sbomHandlers = {
     const row = await requireVersion(ctx, packageName, versionName);
     const key: VersionKey = { ...ctx.scope, package_name: packageName, version_name: versionName };
     // The generation bump makes an in-flight validation of the old SBOM drop its results.
-    await versions.update(ctx.db, ctx.scope, packageName, versionName, { sbom: null, sbom_validation_status: null, sbom_generation: nextGeneration(row, ctx), sbom_claimed_until: null, updated_at: ctx.now.getTime() });
+    await versions.update(ctx.db, ctx.scope, packageName, versionName, { sbom: null, sbom_validation_status: null, sbom_generation: nextGeneration(row, ctx), sbom_claimed_until: null, sbom_attempts: 0, updated_at: ctx.now.getTime() });
     await sbomResults.deleteFor(ctx.db, key);
     return {};
   },

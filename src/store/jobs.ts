@@ -143,19 +143,18 @@ export const executions = {
 
   /** The latest execution of each thing of the job (the one the counters and cancels look at). */
   latest(db: Db, scope: Scope, jobId: string, statuses?: string[]): Promise<JobExecutionRow[]> {
-    let query = db.selectFrom('job_executions as e').selectAll('e').$call(inScope(scope))
-      .where('e.job_id', '=', jobId)
-      .where('e.execution_number', '=', (eb) =>
-        eb
-          .selectFrom('job_executions as e2')
-          .select((eb2) => eb2.fn.max('e2.execution_number').as('m'))
-          .whereRef('e2.account', '=', 'e.account')
-          .whereRef('e2.region', '=', 'e.region')
-          .whereRef('e2.job_id', '=', 'e.job_id')
-          .whereRef('e2.thing_name', '=', 'e.thing_name'),
-      );
+    let query = latestOfEachThing(db, scope, jobId).selectAll('e');
     if (statuses) query = query.where('e.status', 'in', statuses);
     return query.orderBy('e.thing_name').execute();
+  },
+
+  /** How many things' latest executions of the job are in each status: one GROUP BY, whatever the fleet's size. */
+  async countLatestByStatus(db: Db, scope: Scope, jobId: string): Promise<Record<string, number>> {
+    const rows = await latestOfEachThing(db, scope, jobId)
+      .select(['e.status', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('e.status')
+      .execute();
+    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
   },
 
   /** Names of the things that have any execution of the job. */
@@ -199,6 +198,23 @@ export const executions = {
     return query.orderBy('e.job_id').orderBy('e.execution_number').limit(limit).execute();
   },
 };
+
+/** Executions of the job that are their thing's latest (highest execution number). */
+function latestOfEachThing(db: Db, scope: Scope, jobId: string) {
+  return db
+    .selectFrom('job_executions as e')
+    .$call(inScope(scope))
+    .where('e.job_id', '=', jobId)
+    .where('e.execution_number', '=', (eb) =>
+      eb
+        .selectFrom('job_executions as e2')
+        .select((eb2) => eb2.fn.max('e2.execution_number').as('m'))
+        .whereRef('e2.account', '=', 'e.account')
+        .whereRef('e2.region', '=', 'e.region')
+        .whereRef('e2.job_id', '=', 'e.job_id')
+        .whereRef('e2.thing_name', '=', 'e.thing_name'),
+    );
+}
 
 export const jobTemplates = {
   get(db: Db, scope: Scope, templateId: string): Promise<JobTemplateRow | undefined> {

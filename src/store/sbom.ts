@@ -15,6 +15,8 @@ export interface VersionKey extends Scope {
 export interface SbomClaim extends VersionKey {
   sbom: string; // JSON Sbom
   generation: number;
+  /** How many times this validation has been claimed, this claim included. */
+  attempt: number;
 }
 
 const ofVersion = (key: VersionKey) => <QB extends { where: (...args: any[]) => any }>(query: QB): QB =>
@@ -47,7 +49,7 @@ export const sbomWork = {
   async claim(tx: Db, dialect: Dialect, now: number, leaseMs: number, skip: (key: VersionKey) => boolean): Promise<SbomClaim | undefined> {
     let query = tx
       .selectFrom('package_versions')
-      .select(['account', 'region', 'package_name', 'version_name', 'sbom', 'sbom_generation'])
+      .select(['account', 'region', 'package_name', 'version_name', 'sbom', 'sbom_generation', 'sbom_attempts'])
       .where('sbom_validation_status', '=', 'IN_PROGRESS')
       .where((eb) => eb.or([eb('sbom_claimed_until', 'is', null), eb('sbom_claimed_until', '<', now)]))
       .orderBy('updated_at')
@@ -58,8 +60,20 @@ export const sbomWork = {
     if (!row) return undefined;
     const key = { account: row.account, region: row.region, package_name: row.package_name, version_name: row.version_name };
     const generation = Number(row.sbom_generation ?? 0);
-    await tx.updateTable('package_versions').set({ sbom_claimed_until: now + leaseMs }).$call(ofVersion(key)).where('sbom_generation', '=', generation).execute();
-    return { ...key, sbom: row.sbom!, generation };
+    const attempt = Number(row.sbom_attempts ?? 0) + 1;
+    await tx.updateTable('package_versions').set({ sbom_claimed_until: now + leaseMs, sbom_attempts: attempt }).$call(ofVersion(key)).where('sbom_generation', '=', generation).execute();
+    return { ...key, sbom: row.sbom!, generation, attempt };
+  },
+
+  /** Gives a held lease up until `retryAt`, when any validator may claim the validation again. */
+  async release(db: Db, claim: SbomClaim, retryAt: number): Promise<void> {
+    await db
+      .updateTable('package_versions')
+      .set({ sbom_claimed_until: retryAt })
+      .$call(ofVersion(claim))
+      .where('sbom_generation', '=', claim.generation)
+      .where('sbom_validation_status', '=', 'IN_PROGRESS')
+      .execute();
   },
 
   /** Extends a held lease; false when the validation was superseded meanwhile. */

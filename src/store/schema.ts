@@ -34,6 +34,8 @@ export interface PackageVersionRow extends Scoped {
   sbom_generation?: number;
   /** Epoch ms until which a validator holds the IN_PROGRESS validation (its lease); null when unclaimed. */
   sbom_claimed_until?: number | null;
+  /** Claims of the current SBOM validation so far (reset by associate and disassociate). Default 0. */
+  sbom_attempts?: number;
 }
 
 export interface TagRow extends Scoped {

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase } from 'kysely';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { migrations, type Dialect } from './migrations.ts';
 import type { Database, Db } from './schema.ts';
 
@@ -15,9 +16,9 @@ export class Store {
     readonly dialect: Dialect,
   ) {}
 
-  /** `sqlite:<file>` or `postgres://…`. */
-  static async open(url: string): Promise<Store> {
-    const store = url.startsWith('postgres://') || url.startsWith('postgresql://') ? Store.postgres(url) : Store.sqlite(url);
+  /** `sqlite:<file>` or `postgres://…`; `log` hears errors of idle PostgreSQL connections. */
+  static async open(url: string, log?: Pick<Logger, 'warn'>): Promise<Store> {
+    const store = url.startsWith('postgres://') || url.startsWith('postgresql://') ? Store.postgres(url, log) : Store.sqlite(url);
     await store.migrate();
     return store;
   }
@@ -32,12 +33,12 @@ export class Store {
     return new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), 'sqlite');
   }
 
-  private static postgres(url: string): Store {
+  private static postgres(url: string, log?: Pick<Logger, 'warn'>): Store {
     // int8 holds epoch milliseconds and counts: well inside Number's exact range.
     const types = { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) };
     const pool = new pg.Pool({ connectionString: url, types, max: 10 });
     // An idle connection the server drops is replaced on next use; unheard, its error would end the process.
-    pool.on('error', () => {});
+    pool.on('error', (err) => log?.warn({ err }, 'an idle PostgreSQL connection failed; the pool replaces it'));
     return new Store(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
   }
 

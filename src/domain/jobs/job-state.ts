@@ -161,11 +161,21 @@ const COUNTER: Record<ExecutionStatus, Exclude<keyof JobProcessDetails, 'process
   CANCELED: 'numberOfCanceledThings',
 };
 
+/** How many things' latest executions are in each status. */
+export type StatusCounts = Partial<Record<ExecutionStatus, number>>;
+
 /**
  * Counters from the status of each thing's latest execution (one entry per thing, so a retried thing counts
  * once). processingTargets is passed only while rollout is still fanning out; afterwards it is absent.
  */
 export function jobProcessDetails(statuses: Iterable<ExecutionStatus>, processingTargets?: string[]): JobProcessDetails {
+  const counts: StatusCounts = {};
+  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
+  return jobProcessDetailsOf(counts, processingTargets);
+}
+
+/** The same counters from counts per status (what the store's GROUP BY gives: no row per thing in memory). */
+export function jobProcessDetailsOf(counts: StatusCounts, processingTargets?: string[]): JobProcessDetails {
   const details: JobProcessDetails = {
     numberOfCanceledThings: 0,
     numberOfSucceededThings: 0,
@@ -176,7 +186,7 @@ export function jobProcessDetails(statuses: Iterable<ExecutionStatus>, processin
     numberOfRemovedThings: 0,
     numberOfTimedOutThings: 0,
   };
-  for (const status of statuses) details[COUNTER[status]] += 1;
+  for (const [status, n] of Object.entries(counts) as [ExecutionStatus, number][]) details[COUNTER[status]] += n;
   if (processingTargets !== undefined) details.processingTargets = [...processingTargets];
   return details;
 }
