@@ -4,7 +4,6 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { BlobStore } from '../blob/blob.ts';
 import { EmbeddedBlobStore } from '../blob/embedded.ts';
-import { ExternalBlobStore } from '../blob/external.ts';
 import { ObjectFiles } from '../blob/files.ts';
 import { ObjectStore } from '../blob/object-store.ts';
 import { S3Endpoint } from '../s3/endpoint.ts';
@@ -39,6 +38,8 @@ const ORPHAN_AGE_MS = 60 * 1000;
 
 export async function openBlob(settings: BlobSettings, store: Store, server: { apiUrl: string }, log: Logger): Promise<BlobSetup> {
   if (settings.blob !== 'embedded') {
+    // Loaded only when used: the S3 SDK is large, and most servers run the embedded store.
+    const { ExternalBlobStore } = await import('../blob/external.ts');
     const blob = new ExternalBlobStore(settings.blob, settings.region, settings.blobTimeoutMs);
     return { blob, reset: async () => {}, close: async () => blob.close() };
   }
