@@ -1,10 +1,11 @@
-// `npm run bench`: Flotilla's read throughput against a bare Fastify, its durable write rate against raw
+// `npm run bench`: Flotilla's start-up time and idle RSS beside `node -e 0`, its read throughput against a bare Fastify, its durable write rate against raw
 // better-sqlite3, its peak RSS, the embedded S3 endpoint's MB/s and SBOM validation MB/s. Servers run in child
 // processes; this process is only the load generator.
 //
 // Knobs (environment): BENCH_SECONDS (measured seconds per load phase, default 5), BENCH_WARMUP_SECONDS (2),
 // BENCH_CONNECTIONS (read connections, 32), BENCH_WRITE_CONNECTIONS (16), BENCH_SQLITE_SECONDS (3),
-// BENCH_CPU_PROF=<dir> (write a V8 CPU profile of the Flotilla child there).
+// BENCH_CPU_PROF=<dir> (write a V8 CPU profile of the Flotilla child there), BENCH_SEED_ROWS (rows of the seeded
+// store of the start-up figure, 1000000).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Sha256 } from '@aws-crypto/sha256-js';
@@ -14,6 +15,7 @@ import { runLoad, sendOnce, type Engine, type LoadOptions, type LoadRequest, typ
 import { BENCH_KEY, cleanupAll, cleanupNow, cpuSeconds, machineCpu, makeTempDir, peakRssMiB, startBareChild, startFlotillaChild, type ServerProcess } from './servers.ts';
 import { benchObjects } from './objects.ts';
 import { benchSbom } from './sbom.ts';
+import { benchStartup } from './startup.ts';
 import { rawCreateTransactions, rawInserts } from './sqlite.ts';
 
 const num = (name: string, fallback: number) => {
@@ -111,6 +113,7 @@ async function main(): Promise<void> {
   console.log(`  ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up per phase; reads over ${CONNECTIONS} connections, writes over ${WRITE_CONNECTIONS}`);
   console.log();
 
+  await benchStartup();
   const flotilla = await startFlotillaChild(CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${CPU_PROF_DIR}`] : []);
   const iot = new IoTClient({ endpoint: flotilla.url, region: REGION, credentials: BENCH_KEY, maxAttempts: 1 });
   try {

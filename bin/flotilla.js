@@ -1,6 +1,3 @@
 #!/usr/bin/env node
-// Runs the TypeScript sources directly through tsx's loader.
-import { register } from 'tsx/esm/api';
-
-register();
-await import('../src/cli/main.ts');
+// Runs the compiled build (dist/, made by `npm run build`, which `npm install` runs through `prepare`).
+await import('../dist/cli/main.js');

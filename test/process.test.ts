@@ -7,7 +7,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, describe, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import {
   CreatePackageCommand,
   CreatePackageVersionCommand,
@@ -22,9 +21,9 @@ import {
   UpdatePackageConfigurationCommand,
   UpdatePackageVersionCommand,
 } from '@aws-sdk/client-iot';
+import { CLI } from './support/child.ts';
 import { createTestDatabase } from './support/server.ts';
 
-const BIN = fileURLToPath(new URL('../bin/flotilla.js', import.meta.url));
 const READY = /^flotilla ready api=(http:\/\/127\.0\.0\.1:(\d+)) mqtt=off$/;
 /** Generous bounds so that a hung child fails the test instead of hanging it; nothing asserts on time. */
 const WAIT_MS = 30_000;
@@ -64,7 +63,7 @@ function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
 /** Runs `flotilla <args>` with a clean FLOTILLA_* environment plus `env`. */
 function run(args: string[], env: Record<string, string> = {}): Child {
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOTILLA_')));
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI, ...args], { env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.add(child);
   const lines: string[] = [];
   const stdout = createInterface({ input: child.stdout! });

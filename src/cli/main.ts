@@ -1,7 +1,7 @@
 // The `flotilla` command. Every flag has a FLOTILLA_* environment twin; a flag given wins over the environment.
+// The server is imported only by the command that runs it, so `--help` loads only commander and the config.
 import { Command, Option } from 'commander';
 import { ConfigError, type FlotillaOptions } from '../server/config.ts';
-import { startFlotilla } from '../server/server.ts';
 
 const program = new Command('flotilla').description('Self-hosted AWS IoT Software Package Catalog and Jobs');
 
@@ -43,6 +43,7 @@ program
   .action(async (opts, command: Command) => {
     const allowReset = command.getOptionValueSource('allowReset') === 'env' ? envFlag('FLOTILLA_ALLOW_RESET') : opts.allowReset;
     const options: FlotillaOptions = { ...opts, allowReset: allowReset ? true : undefined };
+    const { startFlotilla } = await import('../server/server.ts');
     const flotilla = await startFlotilla(options);
     const mqtt = flotilla.mqttUrl ?? 'off';
     process.stdout.write(`flotilla ready api=${flotilla.endpoint} mqtt=${mqtt}\n`);

@@ -42,7 +42,9 @@ interface Slot {
   lastError?: Error;
 }
 
-const BOOT = new URL('./worker-boot.mjs', import.meta.url);
+// The compiled build (dist/) starts its worker.js directly; the sources (tests, under tsx) go through
+// worker-boot.mjs, which registers tsx in the worker first.
+const BOOT = import.meta.url.endsWith('.ts') ? new URL('./worker-boot.mjs', import.meta.url) : new URL('./worker.js', import.meta.url);
 
 /** The buffer to hand over; a view into a larger buffer (e.g. Node's Buffer pool) is copied instead. */
 function ownBuffer(bytes: Uint8Array): ArrayBuffer {
@@ -118,7 +120,7 @@ export class SbomValidatorPool {
   private spawn(slot: Slot): Worker {
     this.counters.workersStarted++;
     const w = new Worker(BOOT, {
-      // No inherited flags: worker-boot.mjs registers tsx itself (see there).
+      // No inherited flags: under the sources worker-boot.mjs registers tsx itself (see there).
       execArgv: [],
       workerData: { options: this.workerOptions },
       resourceLimits: { maxOldGenerationSizeMb: this.maxOldMb, maxYoungGenerationSizeMb: this.maxYoungMb },

@@ -1,7 +1,6 @@
-// Worker bootstrap. The server runs TypeScript through tsx, either as `node --import tsx` (tests)
-// or through tsx's register() API (bin/flotilla.js); a worker thread inherits neither the
-// register() hooks nor (with execArgv: [], as pool.ts starts it) the flags, so register tsx here,
-// exactly once, and then load the TypeScript worker.
+// Worker bootstrap when the server runs from the TypeScript sources (`node --import tsx`: tests, `npm run dev`).
+// A worker thread started with execArgv: [] (as pool.ts starts it) does not inherit the flag, so register tsx
+// here, exactly once, and then load the TypeScript worker. The compiled build (dist/) starts worker.js directly.
 import { register } from 'tsx/esm/api';
 
 register();

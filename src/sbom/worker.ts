@@ -1,4 +1,4 @@
-// Worker thread entry (loaded by worker-boot.mjs): validates one object per message, in order.
+// Worker thread entry (started by pool.ts; from the sources through worker-boot.mjs): validates one object per message, in order.
 import { parentPort, workerData } from 'node:worker_threads';
 import { validateSbom, type FileReport, type SbomValidateOptions } from './validate.ts';
 import { takeXmlBytes } from './xml.ts';

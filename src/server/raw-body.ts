@@ -2,7 +2,9 @@
 // declared and the received size, a declared Content-Length that must match). It is a function parser so that
 // S3 requests can take the raw stream instead (see server.ts).
 import type { Readable } from 'node:stream';
-import { errorCodes } from 'fastify';
+import Fastify from 'fastify';
+
+const { errorCodes } = Fastify; // through the default export: the build inlines Fastify as one CommonJS file (scripts/build.mjs)
 
 export function readBufferedBody(payload: Readable, contentLengthHeader: string | undefined, limit: number, done: (err: Error | null, body?: Buffer) => void): void {
   const contentLength = Number(contentLengthHeader);

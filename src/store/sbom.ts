@@ -105,7 +105,8 @@ export const sbomWork = {
 
   /** Drops every lease (SQLite at start: the process owns the data dir, so any lease is a dead process's). */
   async releaseAll(db: Db): Promise<void> {
-    await db.updateTable('package_versions').set({ sbom_claimed_until: null }).where('sbom_claimed_until', 'is not', null).execute();
+    // Through the (status, claimed_until) index: only IN_PROGRESS rows are ever claimed, and start-up reads no whole table.
+    await db.updateTable('package_versions').set({ sbom_claimed_until: null }).where('sbom_validation_status', '=', 'IN_PROGRESS').where('sbom_claimed_until', 'is not', null).execute();
   },
 
 };

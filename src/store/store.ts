@@ -2,8 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase } from 'kysely';
-import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteAdapter, SqliteDialect, type SelectQueryBuilder, type SqliteDatabase } from 'kysely';
 import type { Logger } from 'pino';
 import { migrations, type Dialect } from './migrations.ts';
 import type { Database, Db } from './schema.ts';
@@ -18,7 +17,7 @@ export class Store {
 
   /** `sqlite:<file>` or `postgres://…`; `log` hears errors of idle PostgreSQL connections. */
   static async open(url: string, log?: Pick<Logger, 'warn'>): Promise<Store> {
-    const store = url.startsWith('postgres://') || url.startsWith('postgresql://') ? Store.postgres(url, log) : Store.sqlite(url);
+    const store = url.startsWith('postgres://') || url.startsWith('postgresql://') ? await Store.postgres(url, log) : Store.sqlite(url);
     await store.migrate();
     return store;
   }
@@ -30,10 +29,11 @@ export class Store {
     database.pragma('journal_mode = WAL');
     database.pragma('synchronous = FULL'); // an acknowledged write survives power loss
     database.pragma('busy_timeout = 5000');
-    return new Store(new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(database) }) }), 'sqlite');
+    return new Store(new Kysely<Database>({ dialect: new TransactionalDdlSqliteDialect({ database: withStatementCache(database) }) }), 'sqlite');
   }
 
-  private static postgres(url: string, log?: Pick<Logger, 'warn'>): Store {
+  private static async postgres(url: string, log?: Pick<Logger, 'warn'>): Promise<Store> {
+    const { default: pg } = await import('pg'); // only PostgreSQL needs it: an SQLite server starts without loading it
     // int8 holds epoch milliseconds and counts: well inside Number's exact range.
     const types = { getTypeParser: (oid: number, format?: any) => (oid === 20 ? Number : pg.types.getTypeParser(oid, format)) };
     const pool = new pg.Pool({ connectionString: url, types, max: 10 });
@@ -86,6 +86,17 @@ export class Store {
 
   async close(): Promise<void> {
     await this.db.destroy();
+  }
+}
+
+/** SQLite's DDL is transactional: the migrator then runs a fresh store's migrations in one commit, not one fsync per statement. */
+class TransactionalDdlSqliteDialect extends SqliteDialect {
+  override createAdapter() {
+    return new (class extends SqliteAdapter {
+      override get supportsTransactionalDdl() {
+        return true;
+      }
+    })();
   }
 }
 

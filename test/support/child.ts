@@ -8,7 +8,8 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { createTestDatabase } from './server.ts';
 
-export const BIN = fileURLToPath(new URL('../../bin/flotilla.js', import.meta.url));
+/** Node arguments that run the `flotilla` command from the sources (bin/flotilla.js runs the build, tested by package.test.ts). */
+export const CLI = ['--import', 'tsx', fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url))];
 
 /** What a test file must undo; run them in `after(runCleanups)`. */
 export const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -26,7 +27,7 @@ export interface Child {
 /** Starts `flotilla serve` on port 0 (without the caller's FLOTILLA_* settings) and waits for its ready line. */
 export async function spawnFlotilla(dataDir: string, database: string, args: string[] = []): Promise<Child> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOTILLA_')));
-  const child = spawn(process.execPath, [BIN, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--database', database, '--log-level', 'warn', ...args], {
+  const child = spawn(process.execPath, [...CLI, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--database', database, '--log-level', 'warn', ...args], {
     env,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
