@@ -105,7 +105,8 @@ function executionsChanged(db: Db, scope: Scope, jobIds: Iterable<string>, thing
 export const executions = {
   async insert(db: Db, rows: JobExecutionRow[]): Promise<void> {
     // Chunked: one statement per 100 rows stays under every driver's parameter limit.
-    for (let i = 0; i < rows.length; i += 100) await db.insertInto('job_executions').values(rows.slice(i, i + 100)).execute();
+    // Every new execution waits for the engine to handle its end (settled = 0).
+    for (let i = 0; i < rows.length; i += 100) await db.insertInto('job_executions').values(rows.slice(i, i + 100).map((r) => ({ ...r, settled: 0 }))).execute();
     if (rows.length) await executionsChanged(db, rows[0]!, rows.map((r) => r.job_id), rows.map((r) => r.thing_name));
   },
 

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-iot';
 import { Store } from '../../src/store/store.ts';
 import type { JobExecutionRow } from '../../src/store/schema.ts';
-import { awsError, startTestServer, type TestServer } from './server.ts';
+import { awsError, eventually, startTestServer, type TestServer } from './server.ts';
 
 export interface JobsFixture {
   server: TestServer;
@@ -22,7 +22,10 @@ export interface JobsFixture {
   thing(name?: string): Promise<{ name: string; arn: string }>;
   group(name?: string, parent?: string): Promise<{ name: string; arn: string }>;
   addToGroup(group: string, thing: string): Promise<void>;
+  /** Creates the job and waits until the engine has fanned it out (or it waits for its schedule). */
   createJob(input: Partial<CreateJobCommandInput> & { targets: string[] }): Promise<string>;
+  /** Waits until the engine has expanded every target of the job into executions. */
+  rolledOut(jobId: string): Promise<void>;
   describe(jobId: string, beforeSubstitution?: boolean): ReturnType<typeof describeJob>;
   /** Writes execution columns directly, as the device side would. */
   setExecution(jobId: string, thingName: string, patch: Partial<JobExecutionRow>): Promise<void>;
@@ -61,7 +64,14 @@ export async function jobsFixture(): Promise<JobsFixture> {
       const jobId = input.jobId ?? uniq('job');
       const document = input.document ?? (input.documentSource || input.jobTemplateArn ? undefined : DOC);
       await iot.send(new CreateJobCommand({ ...input, jobId, document }));
+      await this.rolledOut(jobId);
       return jobId;
+    },
+    async rolledOut(jobId) {
+      await eventually(async () => {
+        const { job } = await describeJob(iot, jobId);
+        assert.ok(job!.status !== 'IN_PROGRESS' || job!.jobProcessDetails!.processingTargets === undefined, `job ${jobId} is still rolling out`);
+      });
     },
     describe: (jobId, before) => describeJob(iot, jobId, before),
     async setExecution(jobId, thingName, patch) {
