@@ -87,7 +87,7 @@ export const effects = {
     const now = Date.now();
     await db
       .insertInto('effects')
-      .values({ ...scope, kind, subject, payload: '{}', coalescing: 1, due_at: dueAt, attempts: 0, claimed_until: null, dead: 0, last_error: null, created_at: now })
+      .values({ account: scope.account, region: scope.region, kind, subject, payload: '{}', coalescing: 1, due_at: dueAt, attempts: 0, claimed_until: null, dead: 0, last_error: null, created_at: now })
       .onConflict((oc) =>
         oc
           .columns(['account', 'region', 'kind', 'subject'])

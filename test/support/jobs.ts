@@ -10,6 +10,7 @@ import {
   type CreateJobCommandInput,
   type IoTClient,
 } from '@aws-sdk/client-iot';
+import type { FlotillaOptions } from '../../src/index.ts';
 import { Store } from '../../src/store/store.ts';
 import type { JobExecutionRow } from '../../src/store/schema.ts';
 import { awsError, eventually, startTestServer, type TestServer } from './server.ts';
@@ -38,8 +39,8 @@ async function describeJob(iot: IoTClient, jobId: string, beforeSubstitution?: b
 
 export const DOC = JSON.stringify({ operation: 'reboot' });
 
-export async function jobsFixture(): Promise<JobsFixture> {
-  const server = await startTestServer();
+export async function jobsFixture(options: FlotillaOptions = {}): Promise<JobsFixture> {
+  const server = await startTestServer(options);
   const iot = server.iot();
   const store = await Store.open(server.database);
   let counter = 0;
