@@ -43,6 +43,7 @@ test('CreateJob expands nested groups into one QUEUED execution per distinct thi
   assert.match(created.jobArn!, new RegExp(`^arn:aws:iot:us-east-1:\\d{12}:job/${jobId}$`));
   assert.equal(created.description, 'nested');
 
+  await f.rolledOut(jobId);
   const rows = await executionsOf(jobId);
   assert.deepEqual(rows.map((r) => r.thing).sort(), [a.name, b.name, c.name, d.name].sort());
   for (const r of rows) {
@@ -278,6 +279,7 @@ test('AssociateTargetsWithJob adds targets to CONTINUOUS jobs and queues the new
   const jobId = await f.createJob({ targets: [a.arn], targetSelection: 'CONTINUOUS', description: 'd' });
   const out = await f.iot.send(new AssociateTargetsWithJobCommand({ jobId, targets: [g.arn, c.arn], comment: 'more' }));
   assert.deepEqual([out.jobId, out.description], [jobId, 'd']);
+  await f.rolledOut(jobId);
   assert.deepEqual((await executionsOf(jobId)).map((r) => r.thing).sort(), [a.name, b.name, c.name].sort());
   assert.deepEqual((await f.describe(jobId)).job!.targets, [a.arn, g.arn, c.arn]);
   const prefix = a.arn.slice(0, a.arn.indexOf('thing/'));
