@@ -52,7 +52,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   const api = new Api({ store, auth: { mode: config.auth, credentials: config.credentials }, account: config.account, region: config.region, server, handlers, log: logger });
 
   const clock = new Clock(config.timeScale);
-  if (clock.scale > 1) logger.warn({ timeScale: clock.scale }, `rehearsal mode: the rollout engine's clocks run ${clock.scale}x faster`);
+  if (clock.scale > 1) logger.info({ timeScale: clock.scale }, `rehearsal mode: the rollout engine's clocks run ${clock.scale}x faster`);
   const app = buildHttp(api, store, config, logger, blob);
   try {
     await app.listen({ host: config.host, port: config.port });
