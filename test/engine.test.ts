@@ -31,7 +31,7 @@ async function groupOf(n: number) {
 const status = async (jobId: string) => (await f.describe(jobId)).job!;
 
 test('health says rehearsal mode is on', async () => {
-  const health = await (await fetch(`${f.server.endpoint}/_flotilla/health`)).json();
+  const health = (await (await fetch(`${f.server.endpoint}/_flotilla/health`)).json()) as { rehearsal?: unknown };
   assert.deepEqual(health.rehearsal, { timeScale: SCALE });
 });
 

@@ -6,6 +6,7 @@ import { jobArn } from '../domain/arn.ts';
 import { resolveAtCreate } from '../domain/jobs/document.ts';
 import { cancelJob, deleteJob, initialJobStatus, type JobStatus } from '../domain/jobs/job-state.ts';
 import { schedulePhase, type SchedulingConfig } from '../domain/jobs/schedule.ts';
+import { timeoutConfigEditable } from '../domain/jobs/timeouts.ts';
 import { invalidRequest, notFound, ServiceError } from '../protocol/errors.ts';
 import { effects } from '../store/effects.ts';
 import { publishJobEvent } from '../store/event-config.ts';
@@ -170,7 +171,7 @@ export const jobHandlers = {
     if (input.jobExecutionsRetryConfig === undefined && input.timeoutConfig !== undefined && row.retry_config) {
       checkConfigs({ jobExecutionsRetryConfig: parsed(row.retry_config) }, timeout);
     }
-    if (input.timeoutConfig !== undefined && (await executions.anyStarted(ctx.db, ctx.scope, row.job_id))) {
+    if (input.timeoutConfig !== undefined && !timeoutConfigEditable((await executions.anyStarted(ctx.db, ctx.scope, row.job_id)) ? 1 : 0)) {
       throw invalidRequest('timeoutConfig can no longer be changed: executions of this job have already started');
     }
     const patch: Partial<JobRow> = { updated_at: ctx.now.getTime() };

@@ -45,7 +45,7 @@ export async function jobsFixture(options: FlotillaOptions = {}): Promise<JobsFi
   const store = await Store.open(server.database);
   let counter = 0;
   const uniq = (label: string) => `${label}-${++counter}`;
-  return {
+  const fixture: JobsFixture = {
     server,
     iot,
     store,
@@ -65,7 +65,7 @@ export async function jobsFixture(options: FlotillaOptions = {}): Promise<JobsFi
       const jobId = input.jobId ?? uniq('job');
       const document = input.document ?? (input.documentSource || input.jobTemplateArn ? undefined : DOC);
       await iot.send(new CreateJobCommand({ ...input, jobId, document }));
-      await this.rolledOut(jobId);
+      await fixture.rolledOut(jobId);
       return jobId;
     },
     async rolledOut(jobId) {
@@ -83,6 +83,7 @@ export async function jobsFixture(options: FlotillaOptions = {}): Promise<JobsFi
       await server.stop();
     },
   };
+  return fixture;
 }
 
 export async function expectError(call: () => Promise<unknown>, name: string, status: number, message?: RegExp) {
