@@ -6,7 +6,6 @@ import {
   criterionMet,
   evaluateAbort,
   failuresOf,
-  failuresToAbort,
   type AbortCounts,
   type AbortCriteria,
 } from '../src/domain/jobs/abort.ts';
@@ -79,17 +78,3 @@ test('evaluateAbort returns the first criterion met, in list order', () => {
   assert.equal(evaluateAbort(undefined, counts({ executed: 10, failed: 10 })), undefined);
 });
 
-test('failuresToAbort previews the count that fires', () => {
-  assert.equal(failuresToAbort(crit(), 9), undefined);
-  assert.equal(failuresToAbort(crit(), 100), 10);
-  assert.equal(failuresToAbort(crit(), 101), 11);
-  assert.equal(failuresToAbort(crit({ thresholdPercentage: 0 }), 10), 1);
-  const c = crit({ thresholdPercentage: 33.33, minNumberOfExecutedThings: 1 });
-  assert.equal(failuresToAbort(c, 3), 1);
-  for (const executed of [1, 7, 99, 1000]) {
-    const n = failuresToAbort(crit({ minNumberOfExecutedThings: 1, thresholdPercentage: 12.5 }), executed)!;
-    const cc = crit({ minNumberOfExecutedThings: 1, thresholdPercentage: 12.5 });
-    assert.equal(criterionMet(cc, counts({ executed, failed: n })), true, `${executed}`);
-    if (n > 1) assert.equal(criterionMet(cc, counts({ executed, failed: n - 1 })), false, `${executed}`);
-  }
-});

@@ -1,7 +1,14 @@
 // Maintenance-window cron expressions: parsing errors, and next starts across month, year and leap days.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { nextCronTime, nextCronTimes, parseCron, type Cron } from '../src/domain/jobs/cron.ts';
+import { nextCronTime, parseCron, type Cron } from '../src/domain/jobs/cron.ts';
+
+/** The next `count` occurrences from `from` (inclusive), one minute apart at least. */
+function nextCronTimes(cron: Cron, from: number, count: number): number[] {
+  const out: number[] = [];
+  for (let t = nextCronTime(cron, from); t !== undefined && out.length < count; t = nextCronTime(cron, t + 60_000)) out.push(t);
+  return out;
+}
 
 const at = (iso: string) => Date.parse(`${iso}Z`);
 const iso = (t: number) => new Date(t).toISOString().slice(0, 16);

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { executions } from '../src/store/jobs.ts';
+import { rollout } from '../src/store/rollout.ts';
 import type { JobExecutionRow } from '../src/store/schema.ts';
 import { jobsFixture, type JobsFixture } from './support/jobs.ts';
 
@@ -33,7 +34,7 @@ function rows(jobId: string, from: number, count: number, status: string, n = 1,
   }));
 }
 
-test("countLatestByStatus counts each thing's latest execution once, in its job and scope only", async () => {
+test("rollout.counts counts each thing's latest execution once, in its job and scope only", async () => {
   const db = f.store.db;
   await executions.insert(db, [
     ...rows('counted', 0, 3, 'QUEUED'),
@@ -44,8 +45,8 @@ test("countLatestByStatus counts each thing's latest execution once, in its job 
     ...rows('other-job', 0, 5, 'CANCELED'),
     ...rows('counted', 0, 4, 'REMOVED', 1, { account: '111111111111', region: 'us-east-1' }),
   ]);
-  assert.deepEqual(await executions.countLatestByStatus(db, SCOPE, 'counted'), { QUEUED: 3, SUCCEEDED: 1, IN_PROGRESS: 1 });
-  assert.deepEqual(await executions.countLatestByStatus(db, SCOPE, 'none'), {});
+  assert.deepEqual(Object.fromEntries(await rollout.counts(db, SCOPE, 'counted')), { QUEUED: 3, SUCCEEDED: 1, IN_PROGRESS: 1 });
+  assert.deepEqual(Object.fromEntries(await rollout.counts(db, SCOPE, 'none')), {});
 });
 
 test('DescribeJob over 20,000 executions gives exact counters', { timeout: 120_000 }, async () => {

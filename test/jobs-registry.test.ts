@@ -56,7 +56,10 @@ test('deleting a thing deletes its executions; a SNAPSHOT job left with only ter
   await expectError(() => f.iot.send(new DescribeJobExecutionCommand({ jobId, thingName: a.name })), 'ResourceNotFoundException', 404);
   assert.equal((await f.describe(jobId)).job!.status, 'IN_PROGRESS');
   await f.iot.send(new DeleteThingCommand({ thingName: b.name }));
-  const job = (await f.describe(jobId)).job!;
-  assert.equal(job.status, 'COMPLETED');
+  const job = await eventually(async () => {
+    const j = (await f.describe(jobId)).job!;
+    assert.equal(j.status, 'COMPLETED');
+    return j;
+  });
   assert.equal(job.jobProcessDetails!.numberOfQueuedThings, 0);
 });

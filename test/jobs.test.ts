@@ -16,6 +16,7 @@ import {
   type ListJobsCommandInput,
 } from '@aws-sdk/client-iot';
 import { DOC, expectError, jobsFixture, type JobsFixture } from './support/jobs.ts';
+import { eventually } from './support/server.ts';
 
 let f: JobsFixture;
 before(async () => {
@@ -42,6 +43,7 @@ test('CreateJob expands nested groups into one QUEUED execution per distinct thi
   assert.match(created.jobArn!, new RegExp(`^arn:aws:iot:us-east-1:\\d{12}:job/${jobId}$`));
   assert.equal(created.description, 'nested');
 
+  await f.rolledOut(jobId);
   const rows = await executionsOf(jobId);
   assert.deepEqual(rows.map((r) => r.thing).sort(), [a.name, b.name, c.name, d.name].sort());
   for (const r of rows) {
@@ -176,22 +178,29 @@ test('CancelJob cancels QUEUED executions; IN_PROGRESS ones only with force', as
   await expectError(() => f.iot.send(new CancelJobCommand({ jobId, reasonCode: 'lower case' })), 'InvalidRequestException', 400);
   const out = await f.iot.send(new CancelJobCommand({ jobId, reasonCode: 'BAD_BUILD', comment: 'oops' }));
   assert.equal(out.jobId, jobId);
-  let job = (await f.describe(jobId)).job!;
+  // The engine cancels the executions after the request: the counters follow.
+  let job = await eventually(async () => {
+    const j = (await f.describe(jobId)).job!;
+    assert.equal(j.jobProcessDetails!.numberOfCanceledThings, 2);
+    return j;
+  });
   assert.equal(job.status, 'CANCELED');
   assert.equal(job.forceCanceled, false);
   assert.equal(job.reasonCode, 'BAD_BUILD');
   assert.equal(job.comment, 'oops');
-  assert.equal(job.jobProcessDetails!.numberOfCanceledThings, 2);
   assert.equal(job.jobProcessDetails!.numberOfInProgressThings, 1);
   const rows = await executionsOf(jobId);
   assert.deepEqual(rows.map((r) => r.status), ['CANCELED', 'CANCELED', 'IN_PROGRESS']);
 
   // Again with force: the IN_PROGRESS one goes too; the reason stays unless given.
   await f.iot.send(new CancelJobCommand({ jobId, force: true }));
-  job = (await f.describe(jobId)).job!;
+  job = await eventually(async () => {
+    const j = (await f.describe(jobId)).job!;
+    assert.equal(j.jobProcessDetails!.numberOfCanceledThings, 3);
+    return j;
+  });
   assert.equal(job.forceCanceled, true);
   assert.equal(job.reasonCode, 'BAD_BUILD');
-  assert.equal(job.jobProcessDetails!.numberOfCanceledThings, 3);
   assert.equal(job.jobProcessDetails!.numberOfInProgressThings, 0);
   await expectError(() => f.iot.send(new CancelJobCommand({ jobId: 'missing-job' })), 'ResourceNotFoundException', 404);
 });
@@ -270,6 +279,7 @@ test('AssociateTargetsWithJob adds targets to CONTINUOUS jobs and queues the new
   const jobId = await f.createJob({ targets: [a.arn], targetSelection: 'CONTINUOUS', description: 'd' });
   const out = await f.iot.send(new AssociateTargetsWithJobCommand({ jobId, targets: [g.arn, c.arn], comment: 'more' }));
   assert.deepEqual([out.jobId, out.description], [jobId, 'd']);
+  await f.rolledOut(jobId);
   assert.deepEqual((await executionsOf(jobId)).map((r) => r.thing).sort(), [a.name, b.name, c.name].sort());
   assert.deepEqual((await f.describe(jobId)).job!.targets, [a.arn, g.arn, c.arn]);
   const prefix = a.arn.slice(0, a.arn.indexOf('thing/'));

@@ -39,6 +39,8 @@ program
   .addOption(new Option('--sbom-max-zip-entries <count>', 'most SBOM files in one zip (default 100)').env('FLOTILLA_SBOM_MAX_ZIP_ENTRIES').argParser(Number))
   .addOption(new Option('--sbom-concurrency <count>', 'SBOM validations at the same time, one worker thread each (default 1)').env('FLOTILLA_SBOM_CONCURRENCY').argParser(Number))
   .addOption(new Option('--sbom-timeout-ms <ms>', 'wall-clock limit of one SBOM validation (default 60000)').env('FLOTILLA_SBOM_TIMEOUT_MS').argParser(Number))
+  .addOption(new Option('--time-scale <n>', 'rehearsal mode: the rollout engine\'s clocks run N times faster (default 1)').env('FLOTILLA_TIME_SCALE').argParser(Number))
+  .addOption(new Option('--max-executions-per-minute <n>', 'cap on executions each job releases per minute, like AWS\'s account quota (default off)').env('FLOTILLA_MAX_EXECUTIONS_PER_MINUTE').argParser(Number))
   .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug').env('FLOTILLA_LOG_LEVEL').default('info'))
   .action(async (opts, command: Command) => {
     const allowReset = command.getOptionValueSource('allowReset') === 'env' ? envFlag('FLOTILLA_ALLOW_RESET') : opts.allowReset;

@@ -41,6 +41,10 @@ export interface FlotillaOptions {
   sbomConcurrency?: number;
   /** Wall-clock limit of one validation, in milliseconds; default 60000. */
   sbomTimeoutMs?: number;
+  /** Rehearsal mode: the rollout engine's clocks run this many times faster; default 1. */
+  timeScale?: number;
+  /** Most executions one job releases per minute, on top of its own rollout config; default none. */
+  maxExecutionsPerMinute?: number;
 }
 
 export interface FlotillaConfig {
@@ -61,6 +65,8 @@ export interface FlotillaConfig {
   allowReset: boolean;
   logLevel: string;
   sbom: SbomConfig;
+  timeScale: number;
+  maxExecutionsPerMinute?: number;
 }
 
 export class ConfigError extends Error {}
@@ -116,6 +122,8 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
     allowReset: options.allowReset ?? (database.startsWith('sqlite:') && auth === 'off'),
     logLevel: options.logLevel ?? 'info',
     sbom: resolveSbom(options),
+    timeScale: wholeNumber('--time-scale', options.timeScale ?? 1),
+    maxExecutionsPerMinute: options.maxExecutionsPerMinute === undefined ? undefined : wholeNumber('--max-executions-per-minute', options.maxExecutionsPerMinute),
   };
 }
 
@@ -139,6 +147,11 @@ function resolveSbom(options: FlotillaOptions): SbomConfig {
     concurrency: count('--sbom-concurrency', options.sbomConcurrency, 1, 1),
     timeoutMs: count('--sbom-timeout-ms', options.sbomTimeoutMs, 60_000, 1),
   };
+}
+
+function wholeNumber(flag: string, n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1) throw new ConfigError(`${flag} must be a whole number of at least 1, not ${n}`);
+  return n;
 }
 
 function checkBlob(value: string): string {

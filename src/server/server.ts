@@ -5,7 +5,9 @@ import Fastify, { type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { ServerInfo } from '../services/context.ts';
 import { handlers } from '../services/index.ts';
+import { Clock } from '../engine/clock.ts';
 import { EffectRunner } from '../engine/effects.ts';
+import { JobEngine } from '../engine/jobs.ts';
 import { followMembership } from '../services/job-registry.ts';
 import { SbomValidator } from '../services/sbom-validation.ts';
 import { sbomReport } from '../services/sbom.ts';
@@ -28,6 +30,8 @@ export interface Flotilla {
   config: FlotillaConfig;
   /** Object storage: the embedded S3 endpoint's store, or the external S3 of `--blob`. */
   blob: BlobStore;
+  /** The store, for in-process tools and test suites (writes through it wake the engine like any request's). */
+  store: Store;
   /** Drains in-flight requests, then closes the store. */
   stop(): Promise<void>;
 }
@@ -58,6 +62,8 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   server.blob = blob.blob;
   const api = new Api({ store, auth: { mode: config.auth, credentials: config.credentials }, account: config.account, region: config.region, server, handlers, log: logger });
 
+  const clock = new Clock(config.timeScale);
+  if (clock.scale > 1) logger.info({ timeScale: clock.scale }, `rehearsal mode: the rollout engine's clocks run ${clock.scale}x faster`);
   const app = buildHttp(api, store, config, logger, blob);
   try {
     await app.listen({ host: config.host, port: config.port });
@@ -83,12 +89,17 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   }
 
   // Effects follow commits: every transaction's recorded effects are claimed and carried out by this runner.
+  // The rollout engine's work items and timers are effect rows too, so replicas share them without a leader.
+  const engine = new JobEngine({ store, clock, log: logger, maxExecutionsPerMinute: config.maxExecutionsPerMinute });
   const effectRunner = new EffectRunner({
     store,
     log: logger,
     handlers: {
       'registry.membership': (e) => followMembership(store, e.scope, e.subject),
       'sbom.validate': async () => sbomValidator.nudge(),
+      'job.progress': (e) => engine.advance(e.scope, e.subject),
+      'job.rollout': (e) => engine.advance(e.scope, e.subject),
+      // 'package.installed' is handled once the $package shadow exists: see recordInstalledPackages (src/engine/packages.ts).
     },
   });
   store.afterCommit(effectRunner.wake);
@@ -104,6 +115,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     endpoint: server.apiUrl,
     config,
     blob: blob.blob,
+    store,
     stop() {
       stopping ??= (async () => {
         clearInterval(prune);
@@ -153,7 +165,12 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     readBufferedBody(payload, req.headers['content-length'], BODY_LIMIT, done);
   });
 
-  app.get('/_flotilla/health', async () => ({ status: 'ok', store: store.dialect, effects: await effects.counts(store.db) }));
+  app.get('/_flotilla/health', async () => ({
+    status: 'ok',
+    store: store.dialect,
+    effects: await effects.counts(store.db),
+    ...(config.timeScale > 1 ? { rehearsal: { timeScale: config.timeScale } } : {}),
+  }));
   app.post('/_flotilla/reset', async (_req, reply) => {
     if (!config.allowReset) {
       return reply.code(403).send({ message: 'Reset is allowed only with the embedded SQLite store and --auth off, or with --allow-reset' });

@@ -2,6 +2,7 @@
 import type { ServiceName } from '../protocol/model.ts';
 import type { Handlers } from './context.ts';
 import { endpointHandlers } from './endpoint.ts';
+import { eventConfigurationHandlers } from './event-configurations.ts';
 import { packageConfigHandlers } from './package-config.ts';
 import { packageVersionHandlers } from './package-versions.ts';
 import { packageHandlers } from './packages.ts';
@@ -16,7 +17,7 @@ import { thingGroupHandlers } from './thing-groups.ts';
 import { thingHandlers, thingTypeHandlers } from './things.ts';
 
 export const handlers: { [S in ServiceName]: Handlers<S> } = {
-  iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...billingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
+  iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...billingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers, ...eventConfigurationHandlers },
   'iot-jobs-data': {},
   iotdata: {},
 };

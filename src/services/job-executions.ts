@@ -7,7 +7,7 @@ import { executions, jobs } from '../store/jobs.ts';
 import type { JobExecutionRow } from '../store/schema.ts';
 import type { Handlers, RequestContext } from './context.ts';
 import { refusal } from './job-inputs.ts';
-import { executionSummary, executionView, patchOf, settleJob, stateOf } from './job-views.ts';
+import { executionSummary, executionView, patchOf, stateOf } from './job-views.ts';
 import { pageRequest } from './paging.ts';
 
 const missing = (jobId: string, thingName: string, executionNumber?: number) =>
@@ -54,12 +54,11 @@ export const jobExecutionHandlers = {
   },
 
   async CancelJobExecution(input: IoT.CancelJobExecutionRequest, ctx: RequestContext): Promise<Record<string, never>> {
-    const { job, execution } = await lockedExecution(ctx, input.jobId!, input.thingName!);
+    const { execution } = await lockedExecution(ctx, input.jobId!, input.thingName!);
     const now = ctx.now.getTime();
     const result = cancelExecution(stateOf(execution), { force: input.force, expectedVersion: input.expectedVersion, statusDetails: input.statusDetails }, now);
     if (!result.ok) throw refusal(result.kind, result.message);
     await executions.update(ctx.db, execution, patchOf(result.state));
-    await settleJob(ctx.db, job, now);
     return {};
   },
 
@@ -69,7 +68,6 @@ export const jobExecutionHandlers = {
     const check = checkDeleteExecution(stateOf(execution), input.force === true);
     if (!check.ok) throw refusal(check.kind, check.message);
     await executions.delete(ctx.db, execution);
-    await settleJob(ctx.db, job, ctx.now.getTime());
     return {};
   },
 } satisfies Handlers<'iot'>;

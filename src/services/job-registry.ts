@@ -3,15 +3,17 @@
 // CONTINUOUS job: a thing that is now a target and has no live execution is queued (again, after a REMOVED one,
 // with a fresh retry budget), and one that no longer is has its unfinished execution REMOVED. It reads current
 // state, so a replayed or coalesced effect gives the same result. A deleted thing's executions go with it
-// (`forgetThing`, called inside DeleteThing's transaction).
+// (`forgetThing`, called inside DeleteThing's transaction). Joiners are queued at once: rollout rates apply only to
+// the things present when the job was created (jobs-semantics §2.3). Completion is the engine's (job.progress).
 import { thingArn, type Scope } from '../domain/arn.ts';
 import { isTerminal, newExecution, removeExecution, type ExecutionStatus } from '../domain/jobs/execution-state.ts';
 import { executions, jobs } from '../store/jobs.ts';
 import type { Db, JobRow } from '../store/schema.ts';
 import type { Store } from '../store/store.ts';
 import { inScope } from '../store/scope.ts';
-import { thingGroups, things } from '../store/things.ts';
-import { patchOf, settleJob, stateOf } from './job-views.ts';
+import { thingGroups } from '../store/things.ts';
+import { rollout } from '../store/rollout.ts';
+import { patchOf, stateOf } from './job-views.ts';
 
 /** Active CONTINUOUS jobs of the scope. */
 function continuousJobs(db: Db, scope: Scope): Promise<JobRow[]> {
@@ -51,8 +53,9 @@ export async function followMembership(store: Store, scope: Scope, thingName: st
       // The job row lock serializes this with CancelJob, AssociateTargetsWithJob and the job's other writers.
       const job = await jobs.lock(tx, scope, candidate.job_id, store.dialect);
       if (!job || (job.status !== 'IN_PROGRESS' && job.status !== 'SCHEDULED')) return;
-      const thing = await things.get(tx, scope, thingName);
-      const isTarget = thing !== undefined && targets(job, scope, thingName, await effectiveGroups(tx, scope, thingName));
+      // FOR SHARE on PostgreSQL: a concurrent DeleteThing either committed first (no thing) or waits for this one.
+      const exists = (await rollout.existingThings(tx, store.dialect, scope, [thingName])).length > 0;
+      const isTarget = exists && targets(job, scope, thingName, await effectiveGroups(tx, scope, thingName));
       const latest = await executions.get(tx, scope, job.job_id, thingName);
       const now = Date.now();
       if (isTarget) {
@@ -74,19 +77,12 @@ export async function followMembership(store: Store, scope: Scope, thingName: st
       } else if (latest && !isTerminal(latest.status as ExecutionStatus)) {
         const result = removeExecution(stateOf(latest), now);
         if (result.ok) await executions.update(tx, latest, patchOf(result.state));
-        await settleJob(tx, job, now);
       }
     });
   }
 }
 
-/** DeleteThing: the thing's executions are deleted with it, and jobs left with only finished work complete. */
+/** DeleteThing: the thing's executions are deleted with it; the engine completes jobs left with only finished work. */
 export async function forgetThing(db: Db, scope: Scope, thingName: string): Promise<void> {
-  const rows = await db.selectFrom('job_executions').select('job_id').distinct().$call(inScope(scope)).where('thing_name', '=', thingName).execute();
   await executions.deleteOfThing(db, scope, thingName);
-  const now = Date.now();
-  for (const { job_id } of rows) {
-    const job = await jobs.get(db, scope, job_id);
-    if (job) await settleJob(db, job, now);
-  }
 }

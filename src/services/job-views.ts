@@ -1,12 +1,12 @@
-// What jobs and executions look like on the wire, and the store-side steps shared by job operations:
-// fan-out of executions, execution state round trips, and completion of a job whose executions are done.
+// What jobs and executions look like on the wire. Fan-out, completion and the rest of a job's life after the
+// request belong to the rollout engine (src/engine/jobs.ts).
 import type * as IoT from '@aws-sdk/client-iot';
-import { thingArn, type Scope } from '../domain/arn.ts';
-import { isTerminal, newExecution, type ExecutionState, type ExecutionStatus } from '../domain/jobs/execution-state.ts';
-import { completionDue, jobProcessDetailsOf, type JobStatus, type StatusCounts, type TargetSelection } from '../domain/jobs/job-state.ts';
-import { parseDateTime, scheduledJobRollouts, type SchedulingConfig } from '../domain/jobs/schedule.ts';
+import { isTerminal } from '../domain/jobs/execution-state.ts';
+import { jobProcessDetailsOf, type StatusCounts } from '../domain/jobs/job-state.ts';
+import { scheduledJobRollouts, type SchedulingConfig } from '../domain/jobs/schedule.ts';
 import { approximateSecondsBeforeTimedOut } from '../domain/jobs/timeouts.ts';
-import { executions, jobs } from '../store/jobs.ts';
+import { patchOf, stateOf } from '../store/execution-rows.ts';
+import { rollout } from '../store/rollout.ts';
 import type { Db, JobExecutionRow, JobRow } from '../store/schema.ts';
 import { parsed } from './job-inputs.ts';
 
@@ -14,7 +14,8 @@ const date = (ms: number | null) => (ms === null ? undefined : new Date(ms));
 
 /** The job as DescribeJob shows it; `before` gives the stored template form of destinations. */
 export async function jobView(db: Db, row: JobRow, now: number, before: boolean): Promise<IoT.Job> {
-  const counts = (await executions.countLatestByStatus(db, row, row.job_id)) as StatusCounts;
+  const counts = Object.fromEntries(await rollout.counts(db, row, row.job_id)) as StatusCounts;
+  const targets: string[] = JSON.parse(row.targets);
   const scheduling = parsed<IoT.SchedulingConfig>(row.scheduling_config);
   const rollouts = scheduling ? scheduledJobRollouts(scheduling as SchedulingConfig, now) : [];
   return {
@@ -25,7 +26,7 @@ export async function jobView(db: Db, row: JobRow, now: number, before: boolean)
     forceCanceled: row.force_canceled === null ? undefined : row.force_canceled === 1,
     reasonCode: row.reason_code ?? undefined,
     comment: row.comment ?? undefined,
-    targets: JSON.parse(row.targets),
+    targets,
     description: row.description ?? undefined,
     presignedUrlConfig: parsed(row.presigned_url_config),
     jobExecutionsRolloutConfig: parsed(row.rollout_config),
@@ -33,19 +34,22 @@ export async function jobView(db: Db, row: JobRow, now: number, before: boolean)
     createdAt: new Date(row.created_at),
     lastUpdatedAt: new Date(row.updated_at),
     completedAt: date(row.completed_at),
-    jobProcessDetails: jobProcessDetailsOf(counts),
+    // processingTargets: the targets while the engine still expands them into executions.
+    jobProcessDetails: jobProcessDetailsOf(counts, row.fanout_pending === 1 ? targets : undefined),
     timeoutConfig: parsed(row.timeout_config),
     namespaceId: row.namespace_id ?? undefined,
     jobTemplateArn: row.job_template_arn ?? undefined,
     jobExecutionsRetryConfig: parsed(row.retry_config),
     documentParameters: parsed(row.document_parameters),
-    // Fan-out and cancellation finish inside the request that starts them, so no job is ever seen mid-way.
-    isConcurrent: false,
+    isConcurrent: isConcurrent(row),
     schedulingConfig: scheduling,
     scheduledJobRollouts: rollouts.length ? rollouts : undefined,
     destinationPackageVersions: parsed(before ? row.destinations_before : row.destinations),
   };
 }
+
+/** A job is concurrent while the engine fans it out (jobs-semantics §2.13). */
+const isConcurrent = (row: JobRow) => row.fanout_pending === 1 && row.status === 'IN_PROGRESS';
 
 export function jobSummary(row: JobRow, groupId: string | undefined): IoT.JobSummary {
   return {
@@ -57,7 +61,7 @@ export function jobSummary(row: JobRow, groupId: string | undefined): IoT.JobSum
     createdAt: new Date(row.created_at),
     lastUpdatedAt: new Date(row.updated_at),
     completedAt: date(row.completed_at),
-    isConcurrent: false,
+    isConcurrent: isConcurrent(row),
   };
 }
 
@@ -90,79 +94,4 @@ export function executionSummary(row: JobExecutionRow): IoT.JobExecutionSummary 
   };
 }
 
-export function stateOf(row: JobExecutionRow): ExecutionState {
-  return {
-    status: row.status as ExecutionStatus,
-    versionNumber: row.version_number,
-    statusDetails: parsed(row.status_details),
-    queuedAt: row.queued_at,
-    startedAt: row.started_at ?? undefined,
-    lastUpdatedAt: row.last_updated_at,
-    forceCanceled: row.force_canceled === null ? undefined : row.force_canceled === 1,
-    timers: { inProgressDeadlineAt: row.in_progress_deadline_at ?? undefined, stepDeadlineAt: row.step_deadline_at ?? undefined },
-  };
-}
-
-/** The columns an execution state change writes. */
-type StateColumns = 'status' | 'version_number' | 'status_details' | 'started_at' | 'last_updated_at' | 'force_canceled' | 'in_progress_deadline_at' | 'step_deadline_at';
-
-export function patchOf(state: ExecutionState): Pick<JobExecutionRow, StateColumns> {
-  return {
-    status: state.status,
-    version_number: state.versionNumber,
-    status_details: state.statusDetails === undefined ? null : JSON.stringify(state.statusDetails),
-    started_at: state.startedAt ?? null,
-    last_updated_at: state.lastUpdatedAt,
-    force_canceled: state.forceCanceled === undefined ? null : state.forceCanceled ? 1 : 0,
-    in_progress_deadline_at: state.timers.inProgressDeadlineAt ?? null,
-    step_deadline_at: state.timers.stepDeadlineAt ?? null,
-  };
-}
-
-/** Queues execution number 1 for each thing that has no execution of the job yet; returns how many were created. */
-export async function fanOut(db: Db, scope: Scope, jobId: string, thingNames: string[], at: number): Promise<number> {
-  const existing = await executions.thingNames(db, scope, jobId);
-  const fresh = thingNames.filter((name) => !existing.has(name));
-  const initial = newExecution(at);
-  await executions.insert(
-    db,
-    fresh.map((thing_name) => ({
-      ...scope,
-      job_id: jobId,
-      thing_name,
-      execution_number: 1,
-      thing_arn: thingArn(scope, thing_name),
-      retry_attempt: 0,
-      queued_at: initial.queuedAt,
-      ...patchOf(initial),
-    })),
-  );
-  return fresh.length;
-}
-
-/**
- * Completes an active job that has nothing left to do (jobs-semantics §2.4): a SNAPSHOT job once it has fanned
- * out and every execution is terminal; a CONTINUOUS one only after its endTime. Call after executions change.
- */
-export async function settleJob(db: Db, job: JobRow, now: number): Promise<JobStatus> {
-  const status = job.status as JobStatus;
-  if (status !== 'IN_PROGRESS' && status !== 'SCHEDULED') return status;
-  const counts = await executions.countLatestByStatus(db, job, job.job_id);
-  const end = parsed<IoT.SchedulingConfig>(job.scheduling_config)?.endTime;
-  const endAt = end ? parseDateTime(end) : undefined;
-  const due = completionDue(
-    {
-      status,
-      targetSelection: job.target_selection as TargetSelection,
-      endTime: endAt?.ok ? endAt.at : undefined,
-      rolloutFinished: status === 'IN_PROGRESS',
-      openExecutions: Object.entries(counts).reduce((open, [status, n]) => (isTerminal(status as ExecutionStatus) ? open : open + n), 0),
-    },
-    now,
-  );
-  if (!due) return status;
-  await jobs.update(db, job, job.job_id, { status: 'COMPLETED', completed_at: now, updated_at: now });
-  return 'COMPLETED';
-}
-
-export { isTerminal };
+export { isTerminal, patchOf, stateOf };

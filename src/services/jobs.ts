@@ -1,12 +1,15 @@
 // Jobs (control plane): CreateJob, DescribeJob, GetJobDocument, UpdateJob, CancelJob, DeleteJob, ListJobs,
-// AssociateTargetsWithJob. Executions are created QUEUED inside the request that creates or widens the job.
+// AssociateTargetsWithJob. Requests record the job and answer at once; the rollout engine (src/engine/jobs.ts),
+// woken by a `job.rollout` effect written in the same transaction, creates and cancels the executions.
 import type * as IoT from '@aws-sdk/client-iot';
 import { jobArn } from '../domain/arn.ts';
 import { resolveAtCreate } from '../domain/jobs/document.ts';
-import { cancelForJob } from '../domain/jobs/execution-state.ts';
 import { cancelJob, deleteJob, initialJobStatus, type JobStatus } from '../domain/jobs/job-state.ts';
 import { schedulePhase, type SchedulingConfig } from '../domain/jobs/schedule.ts';
+import { timeoutConfigEditable } from '../domain/jobs/timeouts.ts';
 import { invalidRequest, notFound, ServiceError } from '../protocol/errors.ts';
+import { effects } from '../store/effects.ts';
+import { publishJobEvent } from '../store/event-config.ts';
 import { executions, jobs, jobTargets } from '../store/jobs.ts';
 import type { JobRow } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
@@ -18,7 +21,6 @@ import {
   checkDestinationArns,
   checkJsonDocument,
   checkScheduling,
-  expandTargets,
   json,
   MAX_TARGETS,
   parsed,
@@ -28,7 +30,7 @@ import {
   type Target,
 } from './job-inputs.ts';
 import { templateFields, type TemplateFields } from './job-templates-source.ts';
-import { fanOut, jobSummary, jobView, patchOf, settleJob, stateOf } from './job-views.ts';
+import { jobSummary, jobView } from './job-views.ts';
 import { checkDocumentParameters } from './managed-templates.ts';
 import { pageRequest } from './paging.ts';
 
@@ -42,6 +44,9 @@ async function requireJob(ctx: RequestContext, jobId: string, namespaceId?: stri
   }
   return row;
 }
+
+/** The engine takes the job up right after this request commits. */
+const wakeEngine = (ctx: RequestContext, jobId: string) => effects.schedule(ctx.db, ctx.scope, 'job.rollout', jobId, ctx.now.getTime());
 
 const unique = (arns: string[]) => [...new Set(arns)];
 
@@ -129,7 +134,6 @@ export const jobHandlers = {
       checkJsonDocument(resolved.document);
 
       const targets = await resolveTargets(ctx, targetArns);
-      const thingNames = await expandTargets(ctx, targets);
       const phase = scheduling ? schedulePhase(scheduling as SchedulingConfig, now).phase : 'ROLLING_OUT';
       const status = initialJobStatus(phase === 'BEFORE_START' || phase === 'BETWEEN_WINDOWS');
       const row: JobRow = {
@@ -160,6 +164,9 @@ export const jobHandlers = {
         created_at: now,
         updated_at: now,
         completed_at: null,
+        fanout_pending: 1,
+        fanout_cursor: null,
+        released: 0,
       };
       try {
         await jobs.insert(ctx.db, row);
@@ -169,10 +176,7 @@ export const jobHandlers = {
       }
       await jobTargets.insert(ctx.db, targetRows(ctx, jobId, targets));
       await tags.put(ctx.db, ctx.scope, arn, Object.fromEntries((input.tags ?? []).map((t) => [t.Key!, t.Value ?? ''])));
-      if (status === 'IN_PROGRESS') {
-        await fanOut(ctx.db, ctx.scope, jobId, thingNames, now);
-        await settleJob(ctx.db, row, now);
-      }
+      await wakeEngine(ctx, jobId);
       return { jobArn: arn, jobId, description: input.description };
     },
   }),
@@ -195,7 +199,7 @@ export const jobHandlers = {
     if (input.jobExecutionsRetryConfig === undefined && input.timeoutConfig !== undefined && row.retry_config) {
       checkConfigs({ jobExecutionsRetryConfig: parsed(row.retry_config) }, timeout);
     }
-    if (input.timeoutConfig !== undefined && (await executions.anyStarted(ctx.db, ctx.scope, row.job_id))) {
+    if (input.timeoutConfig !== undefined && !timeoutConfigEditable((await executions.anyStarted(ctx.db, ctx.scope, row.job_id)) ? 1 : 0)) {
       throw invalidRequest('timeoutConfig can no longer be changed: executions of this job have already started');
     }
     const patch: Partial<JobRow> = { updated_at: ctx.now.getTime() };
@@ -215,17 +219,18 @@ export const jobHandlers = {
     const outcome = cancelJob({ status: row.status as JobStatus, forceCanceled: row.force_canceled === 1 }, input);
     if (!outcome.ok) throw refusal(outcome.kind, outcome.message);
     const { value } = outcome;
-    for (const execution of await executions.latest(ctx.db, ctx.scope, row.job_id, ['QUEUED', 'IN_PROGRESS'])) {
-      const next = cancelForJob(stateOf(execution), value.cancelExecutions, now);
-      if (next) await executions.update(ctx.db, execution, patchOf(next));
-    }
-    await jobs.update(ctx.db, ctx.scope, row.job_id, {
+    const patch = {
       status: value.status,
       force_canceled: value.forceCanceled ? 1 : 0,
       reason_code: value.reasonCode ?? row.reason_code,
       comment: value.comment ?? row.comment,
+      fanout_pending: 0,
       updated_at: now,
-    });
+    };
+    await jobs.update(ctx.db, ctx.scope, row.job_id, patch);
+    // The engine cancels the executions (QUEUED, and IN_PROGRESS when forced) in batches.
+    await wakeEngine(ctx, row.job_id);
+    if (row.status !== 'CANCELED') await publishJobEvent(ctx.db, { ...row, ...patch }, 'canceled', now);
     return { jobArn: row.arn, jobId: row.job_id, description: row.description ?? undefined };
   },
 
@@ -235,7 +240,9 @@ export const jobHandlers = {
     const outcome = deleteJob(row.status as JobStatus, input.force === true, deleting);
     if (!outcome.ok) throw refusal(outcome.kind, outcome.message);
     // DELETION_IN_PROGRESS lasts only as long as this transaction: the job, its executions and tags go now.
-    await jobs.update(ctx.db, ctx.scope, row.job_id, { status: outcome.value, updated_at: ctx.now.getTime() });
+    const now = ctx.now.getTime();
+    await jobs.update(ctx.db, ctx.scope, row.job_id, { status: outcome.value, updated_at: now });
+    await publishJobEvent(ctx.db, { ...row, status: outcome.value, updated_at: now }, 'deleted', now);
     await jobs.delete(ctx.db, ctx.scope, row.job_id);
     await tags.remove(ctx.db, ctx.scope, row.arn);
     return {};
@@ -272,8 +279,9 @@ export const jobHandlers = {
     const targets = await resolveTargets(ctx, added);
     const now = ctx.now.getTime();
     await jobTargets.insert(ctx.db, targetRows(ctx, row.job_id, targets));
-    await jobs.update(ctx.db, ctx.scope, row.job_id, { targets: JSON.stringify([...current, ...added]), updated_at: now });
-    if (row.status === 'IN_PROGRESS') await fanOut(ctx.db, ctx.scope, row.job_id, await expandTargets(ctx, targets), now);
+    // The engine expands the targets again from the start; things that already have an execution are skipped.
+    await jobs.update(ctx.db, ctx.scope, row.job_id, { targets: JSON.stringify([...current, ...added]), fanout_pending: 1, fanout_cursor: null, updated_at: now });
+    await wakeEngine(ctx, row.job_id);
     return { jobArn: row.arn, jobId: row.job_id, description: row.description ?? undefined };
   },
 } satisfies Handlers<'iot'>;

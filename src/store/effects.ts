@@ -18,13 +18,17 @@ export interface EffectPayloads {
   'device.jobs-changed': Record<string, never>;
   /** Executions of a job changed: the engine re-evaluates completion, aborts, retries and rates (subject: the job id). */
   'job.progress': Record<string, never>;
+  /** The rollout engine's work item and durable timer of one job: fan-out, rates, schedule, timeouts (subject: the job id). */
+  'job.rollout': Record<string, never>;
+  /** An execution SUCCEEDED with package versions to record in the thing's `$package` shadow; null removes (subject: the thing). */
+  'package.installed': { jobId: string; packages: Record<string, string | null> };
   /** One MQTT message to publish, in order per topic (subject: the topic). */
   'mqtt.publish': { topic: string; payload: string; qos?: 0 | 1 };
 }
 
 export type EffectKind = keyof EffectPayloads;
 
-const COALESCING: ReadonlySet<EffectKind> = new Set(['registry.membership', 'sbom.validate', 'device.jobs-changed', 'job.progress']);
+const COALESCING: ReadonlySet<EffectKind> = new Set(['registry.membership', 'sbom.validate', 'device.jobs-changed', 'job.progress', 'job.rollout']);
 
 export interface Effect<K extends EffectKind = EffectKind> {
   kind: K;
@@ -72,6 +76,25 @@ export const effects = {
         .onConflict((oc) => oc.columns(['account', 'region', 'kind', 'subject']).where(sql<boolean>`coalescing = 1 and claimed_until is null`).doNothing())
         .execute();
     }
+  },
+
+  /**
+   * A timer of a coalescing kind: its waiting row falls due at `dueAt`, or earlier if it already waits for an earlier
+   * time. Emitting the same kind again therefore never postpones work that is already due.
+   */
+  async schedule(db: Db, scope: Scope, kind: EffectKind, subject: string, dueAt: number): Promise<void> {
+    if (!COALESCING.has(kind)) throw new Error(`effects.schedule needs a coalescing kind, not ${kind}`);
+    const now = Date.now();
+    await db
+      .insertInto('effects')
+      .values({ account: scope.account, region: scope.region, kind, subject, payload: '{}', coalescing: 1, due_at: dueAt, attempts: 0, claimed_until: null, dead: 0, last_error: null, created_at: now })
+      .onConflict((oc) =>
+        oc
+          .columns(['account', 'region', 'kind', 'subject'])
+          .where(sql<boolean>`coalescing = 1 and claimed_until is null`)
+          .doUpdateSet({ due_at: sql`case when excluded.due_at < effects.due_at then excluded.due_at else effects.due_at end` }),
+      )
+      .execute();
   },
 
   /** Shorthand: one MQTT message published after commit. */

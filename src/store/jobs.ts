@@ -105,7 +105,8 @@ function executionsChanged(db: Db, scope: Scope, jobIds: Iterable<string>, thing
 export const executions = {
   async insert(db: Db, rows: JobExecutionRow[]): Promise<void> {
     // Chunked: one statement per 100 rows stays under every driver's parameter limit.
-    for (let i = 0; i < rows.length; i += 100) await db.insertInto('job_executions').values(rows.slice(i, i + 100)).execute();
+    // Every new execution waits for the engine to handle its end (settled = 0).
+    for (let i = 0; i < rows.length; i += 100) await db.insertInto('job_executions').values(rows.slice(i, i + 100).map((r) => ({ ...r, settled: 0 }))).execute();
     if (rows.length) await executionsChanged(db, rows[0]!, rows.map((r) => r.job_id), rows.map((r) => r.thing_name));
   },
 
@@ -148,14 +149,6 @@ export const executions = {
     return query.orderBy('e.thing_name').execute();
   },
 
-  /** How many things' latest executions of the job are in each status: one GROUP BY, whatever the fleet's size. */
-  async countLatestByStatus(db: Db, scope: Scope, jobId: string): Promise<Record<string, number>> {
-    const rows = await latestOfEachThing(db, scope, jobId)
-      .select(['e.status', (eb) => eb.fn.countAll<number>().as('n')])
-      .groupBy('e.status')
-      .execute();
-    return Object.fromEntries(rows.map((r) => [r.status, Number(r.n)]));
-  },
 
   /** Names of the things that have any execution of the job. */
   async thingNames(db: Db, scope: Scope, jobId: string): Promise<Set<string>> {

@@ -3,6 +3,7 @@ import { sql, type Kysely, type Migration } from 'kysely';
 import { billingMigration } from './billing-migration.ts';
 import { effectsMigration } from './effects-migration.ts';
 import { hardeningMigration } from './hardening-migration.ts';
+import { engineMigration } from './engine-migration.ts';
 import { jobsMigration } from './jobs-migration.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -217,5 +218,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0006_effects': effectsMigration(dialect, key),
     '0009_billing_groups': billingMigration(key),
     '0012_hardening': hardeningMigration,
+    '0013_engine': engineMigration(key),
   };
 }

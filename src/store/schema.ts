@@ -112,6 +112,12 @@ export interface JobRow extends Scoped {
   created_at: number;
   updated_at: number;
   completed_at: number | null;
+  /** 1 while the engine still has targets to expand into executions (processingTargets, isConcurrent). */
+  fanout_pending: number;
+  /** JSON {target, after}: the target index and last thing name the fan-out reached; null from the start. */
+  fanout_cursor: string | null;
+  /** Things released (notified) by the rollout so far. */
+  released: number;
 }
 
 /** One target of a job (thing or thing group), for ListJobs' thing-group filters. */
@@ -139,6 +145,14 @@ export interface JobExecutionRow extends Scoped {
   last_updated_at: number;
   in_progress_deadline_at: number | null;
   step_deadline_at: number | null;
+  /** 1 once the engine has handled the execution's end (retry, `$package`, events); 0 while it is open or unhandled. */
+  settled?: number;
+}
+
+/** The account's event configuration (UpdateEventConfigurations). */
+export interface EventConfigurationRow extends Scoped {
+  config: string; // JSON {eventType: {Enabled: boolean}}
+  updated_at: number;
 }
 
 /** A custom job template. */
@@ -285,6 +299,7 @@ export interface Database {
   job_targets: JobTargetRow;
   job_executions: JobExecutionRow;
   job_templates: JobTemplateRow;
+  event_configurations: EventConfigurationRow;
 }
 
 /** The database or a transaction on it: repositories accept either. */

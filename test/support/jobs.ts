@@ -10,9 +10,10 @@ import {
   type CreateJobCommandInput,
   type IoTClient,
 } from '@aws-sdk/client-iot';
+import type { FlotillaOptions } from '../../src/index.ts';
 import { Store } from '../../src/store/store.ts';
 import type { JobExecutionRow } from '../../src/store/schema.ts';
-import { awsError, startTestServer, type TestServer } from './server.ts';
+import { awsError, eventually, startTestServer, type TestServer } from './server.ts';
 
 export interface JobsFixture {
   server: TestServer;
@@ -22,7 +23,10 @@ export interface JobsFixture {
   thing(name?: string): Promise<{ name: string; arn: string }>;
   group(name?: string, parent?: string): Promise<{ name: string; arn: string }>;
   addToGroup(group: string, thing: string): Promise<void>;
+  /** Creates the job and waits until the engine has fanned it out (or it waits for its schedule). */
   createJob(input: Partial<CreateJobCommandInput> & { targets: string[] }): Promise<string>;
+  /** Waits until the engine has expanded every target of the job into executions. */
+  rolledOut(jobId: string): Promise<void>;
   describe(jobId: string, beforeSubstitution?: boolean): ReturnType<typeof describeJob>;
   /** Writes execution columns directly, as the device side would. */
   setExecution(jobId: string, thingName: string, patch: Partial<JobExecutionRow>): Promise<void>;
@@ -35,13 +39,13 @@ async function describeJob(iot: IoTClient, jobId: string, beforeSubstitution?: b
 
 export const DOC = JSON.stringify({ operation: 'reboot' });
 
-export async function jobsFixture(): Promise<JobsFixture> {
-  const server = await startTestServer();
+export async function jobsFixture(options: FlotillaOptions = {}): Promise<JobsFixture> {
+  const server = await startTestServer(options);
   const iot = server.iot();
   const store = await Store.open(server.database);
   let counter = 0;
   const uniq = (label: string) => `${label}-${++counter}`;
-  return {
+  const fixture: JobsFixture = {
     server,
     iot,
     store,
@@ -61,7 +65,14 @@ export async function jobsFixture(): Promise<JobsFixture> {
       const jobId = input.jobId ?? uniq('job');
       const document = input.document ?? (input.documentSource || input.jobTemplateArn ? undefined : DOC);
       await iot.send(new CreateJobCommand({ ...input, jobId, document }));
+      await fixture.rolledOut(jobId);
       return jobId;
+    },
+    async rolledOut(jobId) {
+      await eventually(async () => {
+        const { job } = await describeJob(iot, jobId);
+        assert.ok(job!.status !== 'IN_PROGRESS' || job!.jobProcessDetails!.processingTargets === undefined, `job ${jobId} is still rolling out`);
+      });
     },
     describe: (jobId, before) => describeJob(iot, jobId, before),
     async setExecution(jobId, thingName, patch) {
@@ -72,6 +83,7 @@ export async function jobsFixture(): Promise<JobsFixture> {
       await server.stop();
     },
   };
+  return fixture;
 }
 
 export async function expectError(call: () => Promise<unknown>, name: string, status: number, message?: RegExp) {

@@ -80,10 +80,3 @@ export function criterionMet(criterion: AbortCriteria, counts: AbortCounts): boo
 export function evaluateAbort(config: AbortConfig | undefined, counts: AbortCounts): AbortCriteria | undefined {
   return config?.criteriaList.find((c) => criterionMet(c, counts));
 }
-
-/** The failure count at which a criterion fires for a given number of executed things (for previews). */
-export function failuresToAbort(criterion: AbortCriteria, executed: number): number | undefined {
-  if (executed < criterion.minNumberOfExecutedThings) return undefined;
-  const needed = Math.ceil((Math.round(criterion.thresholdPercentage * 100) * executed) / 10000);
-  return Math.max(1, needed);
-}

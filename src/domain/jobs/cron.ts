@@ -213,14 +213,3 @@ export function nextCronTime(cron: Cron, from: number): number | undefined {
   }
   return undefined;
 }
-
-/** Up to `count` matching minutes at or after `from`, in order. */
-export function nextCronTimes(cron: Cron, from: number, count: number): number[] {
-  const out: number[] = [];
-  let t: number | undefined = from;
-  while (out.length < count && (t = nextCronTime(cron, t)) !== undefined) {
-    out.push(t);
-    t += 60_000;
-  }
-  return out;
-}

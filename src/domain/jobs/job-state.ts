@@ -3,7 +3,6 @@
 // CancelJob only knows InvalidRequest, DeleteJob knows InvalidStateTransition and LimitExceeded.
 
 import type { CancelScope, ExecutionStatus } from './execution-state.ts';
-import { isTerminal } from './execution-state.ts';
 
 export const JOB_STATUSES = ['SCHEDULED', 'IN_PROGRESS', 'COMPLETED', 'CANCELED', 'DELETION_IN_PROGRESS'] as const;
 export type JobStatus = (typeof JOB_STATUSES)[number];
@@ -189,11 +188,4 @@ export function jobProcessDetailsOf(counts: StatusCounts, processingTargets?: st
   for (const [status, n] of Object.entries(counts) as [ExecutionStatus, number][]) details[COUNTER[status]] += n;
   if (processingTargets !== undefined) details.processingTargets = [...processingTargets];
   return details;
-}
-
-/** Open executions hold a job back from completion. */
-export function countOpen(statuses: Iterable<ExecutionStatus>): number {
-  let open = 0;
-  for (const status of statuses) if (!isTerminal(status)) open += 1;
-  return open;
 }

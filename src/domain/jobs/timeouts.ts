@@ -68,13 +68,6 @@ export function deadlineOf(timers: ExecutionTimers): number | undefined {
   if (b === undefined) return a;
   return Math.min(a, b);
 }
-
-/** Due at the deadline itself: a timer of N minutes allows exactly N minutes, not N minutes and 1 ms. */
-export function isTimedOut(timers: ExecutionTimers, now: number): boolean {
-  const deadline = deadlineOf(timers);
-  return deadline !== undefined && now >= deadline;
-}
-
 /**
  * The value shown in execution views while a timer runs. Rounded up so it reads 0 only once the timeout is
  * due; the sweep that applies it may run a little later (AWS allows up to 60 s), hence never negative.
