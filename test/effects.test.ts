@@ -64,7 +64,7 @@ test('a rolled-back transaction leaves no effect; the runner carries out committ
     },
   });
   store.afterCommit(runner.wake);
-  runner.start();
+  await runner.start();
   try {
     await assert.rejects(
       store.transaction(async (tx) => {

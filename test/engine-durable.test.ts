@@ -60,7 +60,7 @@ test('SIGKILL mid-rollout: after a restart the rollout resumes and ends with eve
     const j = (await iot.send(new DescribeJobCommand({ jobId: 'rollout' }))).job!;
     assert.equal(j.jobProcessDetails!.processingTargets, undefined);
     return j;
-  }, 15_000);
+  }, 30_000);
   const rows = await allExecutions(iot, 'rollout');
   assert.equal(rows.length, 40);
   assert.equal(new Set(rows.map((r) => r.thingArn)).size, 40);

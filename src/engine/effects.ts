@@ -17,7 +17,10 @@ export interface EffectRunnerOptions {
   batch?: number;
   /** Handlers running at once within a round. */
   concurrency?: number;
-  /** How long a claim holds before another runner may take the row over (a crashed runner's rows come back). */
+  /**
+   * How long a claim holds before another runner may take the row over (a crashed runner's rows come back); the
+   * runner renews the claims of rows it is still working on every third of it.
+   */
   leaseMs?: number;
   /** Longest sleep between rounds: how soon rows written by another replica are seen. */
   pollMs?: number;
@@ -42,11 +45,13 @@ export class EffectRunner {
   constructor(private readonly options: EffectRunnerOptions) {
     this.batch = options.batch ?? 256;
     this.concurrency = options.concurrency ?? 64;
-    this.leaseMs = options.leaseMs ?? 60_000;
+    this.leaseMs = options.leaseMs ?? 15_000;
     this.pollMs = options.pollMs ?? (options.store.dialect === 'postgres' ? 500 : 5000);
   }
 
-  start(): void {
+  /** Starts the loop. On SQLite the process owns the store, so claims a killed predecessor left are ended first. */
+  async start(): Promise<void> {
+    if (this.options.store.dialect === 'sqlite') await effects.expireClaims(this.options.store.db, Date.now());
     this.running ??= this.loop();
   }
 
@@ -112,13 +117,20 @@ export class EffectRunner {
     if (claimed.length === 0) return 0;
     const done: number[] = [];
     let next = 0;
+    // Keep the claims of this round's rows while their handlers run (a long fan-out step, a slow broker).
+    const inFlight = new Set(claimed.map((e) => e.id));
+    const renew = setInterval(() => {
+      effects.extend(store.db, [...inFlight], Date.now() + this.leaseMs).catch((err) => log.warn({ err }, 'renewing effect claims failed'));
+    }, this.leaseMs / 3);
     const worker = async () => {
       while (next < claimed.length) {
         const effect = claimed[next++]!;
         try {
           await this.run(effect);
           done.push(effect.id);
+          inFlight.delete(effect.id);
         } catch (err) {
+          inFlight.delete(effect.id);
           const dead = effect.attempts >= MAX_ATTEMPTS;
           const reason = err instanceof Error ? err.message : String(err);
           if (dead) log.error({ err, kind: effect.kind, subject: effect.subject, attempts: effect.attempts }, 'effect failed for good; kept as dead');
@@ -127,7 +139,11 @@ export class EffectRunner {
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, worker));
+    try {
+      await Promise.all(Array.from({ length: Math.min(this.concurrency, claimed.length) }, worker));
+    } finally {
+      clearInterval(renew);
+    }
     await effects.done(store.db, done);
     return claimed.length;
   }

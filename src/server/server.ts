@@ -103,7 +103,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     },
   });
   store.afterCommit(effectRunner.wake);
-  effectRunner.start();
+  await effectRunner.start();
 
   const prune = setInterval(() => {
     idempotency.pruneBefore(store.db, Date.now() - IDEMPOTENCY_WINDOW_MS).catch((err) => logger.warn({ err }, 'pruning client tokens failed'));

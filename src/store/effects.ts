@@ -139,6 +139,19 @@ export const effects = {
     return rows.sort((a, b) => a.id - b.id).map(toClaimed);
   },
 
+  /** Extends the lease of rows still being worked on. */
+  async extend(db: Db, ids: number[], until: number): Promise<void> {
+    for (let i = 0; i < ids.length; i += 500) await db.updateTable('effects').set({ claimed_until: until }).where('id', 'in', ids.slice(i, i + 500)).where('dead', '=', 0).execute();
+  },
+
+  /**
+   * Ends every claim at once. Only for a store one process owns (the embedded SQLite file): claims left by a killed
+   * predecessor are then taken up at start instead of when their lease runs out.
+   */
+  async expireClaims(db: Db, now: number): Promise<void> {
+    await db.updateTable('effects').set({ claimed_until: now }).where('claimed_until', '>', now).where('dead', '=', 0).execute();
+  },
+
   /** Rows whose effect was carried out. */
   async done(db: Db, ids: number[]): Promise<void> {
     for (let i = 0; i < ids.length; i += 500) await db.deleteFrom('effects').where('id', 'in', ids.slice(i, i + 500)).execute();
