@@ -135,7 +135,7 @@ export class Api {
     const handler = service.handlers[opName];
     const context = (db: RequestContext['db']): RequestContext => ({ scope, operation: opName, now: new Date(), db, store, server: this.options.server });
     const run = async (db: RequestContext['db']) => encodeOutput(service.model, operation.output, await handler(input, context(db)));
-    if (operation.method === 'GET') return run(store.db);
+    if (operation.method === 'GET' || handler.ownTransaction) return run(store.db);
 
     const tokenMember = idempotencyMember(service.model, operation);
     const token = tokenMember ? (input[tokenMember] as string | undefined) : undefined;

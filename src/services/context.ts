@@ -23,5 +23,11 @@ export interface RequestContext {
   server: ServerInfo;
 }
 
-export type Handler<I = any, O = any> = (input: I, ctx: RequestContext) => Promise<O>;
+export type Handler<I = any, O = any> = ((input: I, ctx: RequestContext) => Promise<O>) & { ownTransaction?: boolean };
+
+/**
+ * Marks a write handler that opens its own transactions (ctx.store.transaction) instead of running inside the one the
+ * API opens, so that what must follow the commit (signing document URLs) runs outside it.
+ */
+export const ownTransaction = <I, O>(handler: (input: I, ctx: RequestContext) => Promise<O>): Handler<I, O> => Object.assign(handler, { ownTransaction: true });
 export type HandlerMap = Record<string, Handler>;

@@ -10,12 +10,13 @@ import { tagHandlers } from './tags.ts';
 import { indexingHandlers } from './indexing.ts';
 import { jobExecutionHandlers } from './job-executions.ts';
 import { jobTemplateHandlers } from './job-templates.ts';
+import { jobsDataHandlers } from './jobs-data-http.ts';
 import { jobHandlers } from './jobs.ts';
 import { thingGroupHandlers } from './thing-groups.ts';
 import { thingHandlers, thingTypeHandlers } from './things.ts';
 
 export const handlers: Record<ServiceName, HandlerMap> = {
   iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
-  'iot-jobs-data': {},
+  'iot-jobs-data': { ...jobsDataHandlers },
   iotdata: {},
 };

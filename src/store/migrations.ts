@@ -1,6 +1,7 @@
 // Schema migrations, written once for SQLite and PostgreSQL with portable column types.
 import { sql, type Kysely, type Migration } from 'kysely';
 import { effectsMigration } from './effects-migration.ts';
+import { deviceJobsMigration } from './device-jobs-migration.ts';
 import { jobsMigration } from './jobs-migration.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -213,5 +214,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0006_effects': effectsMigration(dialect, key),
+    '0010_device_jobs': deviceJobsMigration(key),
   };
 }

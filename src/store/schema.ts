@@ -139,6 +139,15 @@ export interface JobExecutionRow extends Scoped {
   step_deadline_at: number | null;
 }
 
+/** What a thing's devices were last notified of (notify / notify-next / notify-namespace). */
+export interface JobNotifyStateRow extends Scoped {
+  thing_name: string;
+  list: string; // JSON array
+  head: string | null;
+  namespaced: string; // JSON object
+  updated_at: number;
+}
+
 /** A custom job template. */
 export interface JobTemplateRow extends Scoped {
   template_id: string;
@@ -263,6 +272,7 @@ export interface Database {
   job_targets: JobTargetRow;
   job_executions: JobExecutionRow;
   job_templates: JobTemplateRow;
+  job_notify_state: JobNotifyStateRow;
 }
 
 /** The database or a transaction on it: repositories accept either. */
