@@ -114,6 +114,15 @@ export function orderedPending(rows: PendingExecutionRow[]): PendingExecutionRow
   return orderPending(rows.map(asPending).filter((e) => e.namespaceId === undefined)).map((e) => e.row);
 }
 
+/** Over MQTT the job document is a JSON object, not the string HTTPS sends. */
+export function documentObject(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
 const refusal = (r: { kind: ExecutionRefusalKind; message: string; current: ExecutionState }) => new DeviceJobsError(r.kind, r.message, stateView(r.current));
 
 export class DeviceJobs {
