@@ -3,6 +3,8 @@ import Fastify, { type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { ServerInfo } from '../services/context.ts';
 import { handlers } from '../services/index.ts';
+import { jobsTopicHandler } from '../services/jobs-data-mqtt.ts';
+import { jobsChangedHandler } from '../services/jobs-notify.ts';
 import { EffectRunner } from '../engine/effects.ts';
 import { followMembership } from '../services/job-registry.ts';
 import { SbomValidator } from '../services/sbom-validation.ts';
@@ -65,7 +67,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   server.apiUrl = `http://${hostForUrl}:${port}`;
 
   // Device requests on AWS's reserved topics go to the first of these that accepts the topic.
-  const topicHandlers: TopicHandler[] = [...(options.topicHandlers ?? [])];
+  const topicHandlers: TopicHandler[] = [jobsTopicHandler({ store, blob: blob.blob, log: logger }), ...(options.topicHandlers ?? [])];
   const scope = { account: config.account, region: config.region };
   let bus;
   try {
@@ -98,6 +100,8 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       'registry.membership': (e) => followMembership(store, e.scope, e.subject),
       'sbom.validate': async () => sbomValidator.nudge(),
       // Without a broker the message has no one to reach: done by doing nothing.
+      // Devices hear about their pending jobs over MQTT only: without a broker there is no one to tell.
+      'device.jobs-changed': bus ? jobsChangedHandler({ store, blob: blob.blob }) : undefined,
       'mqtt.publish': async (e) => bus?.publish({ topic: e.payload.topic, payload: e.payload.payload, qos: e.payload.qos ?? 1 }),
     },
   });
