@@ -10,7 +10,7 @@ import { connectDevice, countQuiet, type TestDevice } from './support/mqtt.ts';
 let f: JobsFixture;
 let url: string;
 const devices: TestDevice[] = [];
-const DEFAULT_PROTOCOL: 4 | 5 = 4;
+const DEFAULT_PROTOCOL: 4 | 5 = 5;
 before(async () => {
   f = await jobsFixture();
   url = f.server.flotilla.mqttUrl!;
