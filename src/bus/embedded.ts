@@ -86,7 +86,8 @@ export class EmbeddedBus implements Bus {
       const reason = (client as Client & { _disconnected?: boolean })._disconnected ? 'CLIENT_INITIATED_DISCONNECT' : (session.reason ?? 'CONNECTION_LOST');
       options.events.disconnected(session.scope, session.connection, reason);
     });
-    this.server = createServer((socket) => {
+    // No Nagle: a PUBACK followed by a reply would otherwise wait for the device's delayed ACK (~40 ms a request).
+    this.server = createServer({ noDelay: true }, (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
       acceptConnection(socket, (conn) => this.aedes.handle(conn));

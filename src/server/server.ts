@@ -101,7 +101,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       'sbom.validate': async () => sbomValidator.nudge(),
       // Without a broker the message has no one to reach: done by doing nothing.
       // Devices hear about their pending jobs over MQTT only: without a broker there is no one to tell.
-      'device.jobs-changed': bus ? jobsChangedHandler({ store, blob: blob.blob }) : undefined,
+      'device.jobs-changed': bus ? jobsChangedHandler({ store, blob: blob.blob, publish: (m) => bus.publish(m) }) : undefined,
       'mqtt.publish': async (e) => bus?.publish({ topic: e.payload.topic, payload: e.payload.payload, qos: e.payload.qos ?? 1 }),
     },
   });
