@@ -14,6 +14,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { runLoad, sendOnce, type Engine, type LoadOptions, type LoadRequest, type LoadResult } from './load.ts';
 import { BENCH_KEY, cleanupAll, cleanupNow, cpuSeconds, machineCpu, makeTempDir, peakRssMiB, startBareChild, startFlotillaChild, type ServerProcess } from './servers.ts';
 import { benchObjects } from './objects.ts';
+import { benchDeviceJobs } from './device-jobs.ts';
 import { benchSbom } from './sbom.ts';
 import { benchStartup } from './startup.ts';
 import { rawCreateTransactions, rawInserts } from './sqlite.ts';
@@ -207,6 +208,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   await main();
   await benchSbom();
+  console.log();
+  await benchDeviceJobs();
 } catch (err) {
   console.error(`\nbench failed: ${(err as Error)?.stack ?? err}`);
   process.exitCode = 1;

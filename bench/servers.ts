@@ -84,7 +84,7 @@ function startChild(args: string[], ready: (line: string) => string | undefined,
 }
 
 /** Flotilla through its CLI on SQLite in a fresh temp dir, verifying SigV4 signatures with the bench key. */
-export async function startFlotillaChild(extraNodeArgs: string[] = []): Promise<ServerProcess & { dataDir: string }> {
+export async function startFlotillaChild(extraNodeArgs: string[] = []): Promise<ServerProcess & { dataDir: string; mqttUrl?: string }> {
   const dataDir = makeTempDir('flotilla-bench-');
   const args = [
     ...extraNodeArgs,
@@ -97,8 +97,13 @@ export async function startFlotillaChild(extraNodeArgs: string[] = []): Promise<
     '--credentials', `${BENCH_KEY.accessKeyId}:${BENCH_KEY.secretAccessKey}`,
     '--log-level', 'warn',
   ];
-  const server = await startChild(args, (line) => (line.startsWith('flotilla ready api=') ? line.slice('flotilla ready api='.length).split(' ')[0] : undefined));
-  return { ...server, dataDir };
+  let mqttUrl: string | undefined;
+  const server = await startChild(args, (line) => {
+    if (!line.startsWith('flotilla ready api=')) return undefined;
+    mqttUrl = /\bmqtt=(mqtt:\/\/\S+)/.exec(line)?.[1];
+    return line.slice('flotilla ready api='.length).split(' ')[0];
+  });
+  return { ...server, dataDir, mqttUrl };
 }
 
 /** The baseline: Fastify alone answering a constant JSON at GET /x (bench/bare-server.ts). */

@@ -151,7 +151,8 @@ export class Api {
       const output = typeof handler === 'function' ? await handler(input, context(db)) : await handler.run(input, context(db), prefetched);
       return encodeOutput(service.model, operation.output, output);
     };
-    if (operation.method === 'GET') {
+    // A handler marked ownTransaction opens its own transactions (its effects follow its commits).
+    if (operation.method === 'GET' || (typeof handler === 'function' && handler.ownTransaction)) {
       await prefetch();
       return run(store.db);
     }

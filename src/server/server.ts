@@ -6,6 +6,8 @@ import { pino, type Logger } from 'pino';
 import type { ServerInfo } from '../services/context.ts';
 import { handlers } from '../services/index.ts';
 import { Clock } from '../engine/clock.ts';
+import { jobsTopicHandler } from '../services/jobs-data-mqtt.ts';
+import { jobsChangedHandler } from '../services/jobs-notify.ts';
 import { EffectRunner } from '../engine/effects.ts';
 import { JobEngine } from '../engine/jobs.ts';
 import { followMembership } from '../services/job-registry.ts';
@@ -20,6 +22,10 @@ import { isS3Request } from '../s3/endpoint.ts';
 import { openBlob, type BlobSetup } from './blob-setup.ts';
 import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
+import { openBus } from '../bus/bus.ts';
+import { openAuthorizer } from '../bus/authorizer.ts';
+import { ignoreEvents } from '../bus/events.ts';
+import type { TopicHandler } from '../bus/types.ts';
 import { resolveConfig, type FlotillaConfig, type FlotillaOptions } from './config.ts';
 
 export interface Flotilla {
@@ -77,11 +83,26 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   const hostForUrl = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   server.apiUrl = `http://${hostForUrl}:${port}`;
 
+  // Device requests on AWS's reserved topics go to the first of these that accepts the topic.
+  const topicHandlers: TopicHandler[] = [jobsTopicHandler({ store, blob: blob.blob, log: logger }), ...(options.topicHandlers ?? [])];
+  const scope = { account: config.account, region: config.region };
+  let bus;
+  try {
+    bus = await openBus({ config, authorizer: openAuthorizer(scope), handlers: topicHandlers, events: ignoreEvents, log: logger });
+  } catch (err) {
+    await app.close();
+    await blob.close();
+    await store.close();
+    throw err;
+  }
+  server.mqttUrl = bus?.url;
+
   const sbomValidator = new SbomValidator({ store, blob: blob.blob, config: config.sbom, log: logger });
   try {
     await sbomValidator.start();
   } catch (err) {
     await app.close();
+    await bus?.close();
     await sbomValidator.stop();
     await blob.close();
     await store.close();
@@ -100,6 +121,10 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       'job.progress': (e) => engine.advance(e.scope, e.subject),
       'job.rollout': (e) => engine.advance(e.scope, e.subject),
       // 'package.installed' is handled once the $package shadow exists: see recordInstalledPackages (src/engine/packages.ts).
+      // Without a broker the message has no one to reach: done by doing nothing.
+      // Devices hear about their pending jobs over MQTT only: without a broker there is no one to tell.
+      'device.jobs-changed': bus ? jobsChangedHandler({ store, blob: blob.blob, publish: (m) => bus.publish(m) }) : undefined,
+      'mqtt.publish': async (e) => bus?.publish({ topic: e.payload.topic, payload: e.payload.payload, qos: e.payload.qos ?? 1 }),
     },
   });
   store.afterCommit(effectRunner.wake);
@@ -113,12 +138,15 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   let stopping: Promise<void> | undefined;
   return {
     endpoint: server.apiUrl,
+    mqttUrl: bus?.url,
     config,
     blob: blob.blob,
     store,
     stop() {
       stopping ??= (async () => {
         clearInterval(prune);
+        // The bus first: its WebSocket connections would hold the HTTP server open.
+        await bus?.close();
         await app.close();
         await effectRunner.stop();
         // Before the store closes: an abandoned validation writes nothing and is taken up again at the next start.

@@ -36,7 +36,14 @@ export interface PhasedHandler<I = any, O = any, D = any> {
   run(input: I, ctx: RequestContext, prefetched: D): Promise<O>;
 }
 
-export type Handler<I = any, O = any> = ((input: I, ctx: RequestContext) => Promise<O>) | PhasedHandler<I, O>;
+export type Handler<I = any, O = any> = (((input: I, ctx: RequestContext) => Promise<O>) & { ownTransaction?: boolean }) | PhasedHandler<I, O>;
+
+/**
+ * Marks a write handler that opens its own transactions (ctx.store.transaction) instead of running inside the one the
+ * API opens, so that what must follow the commit (signing document URLs) runs outside it.
+ */
+export const ownTransaction = <I, O>(handler: (input: I, ctx: RequestContext) => Promise<O>): ((input: I, ctx: RequestContext) => Promise<O>) & { ownTransaction: true } =>
+  Object.assign(handler, { ownTransaction: true as const });
 export type HandlerMap = Record<string, Handler>;
 
 type InputOf<S extends ServiceName, Op extends keyof ServiceOperations[S]> = ServiceOperations[S][Op] extends { input: infer I } ? I : never;

@@ -11,6 +11,7 @@ import { tagHandlers } from './tags.ts';
 import { indexingHandlers } from './indexing.ts';
 import { jobExecutionHandlers } from './job-executions.ts';
 import { jobTemplateHandlers } from './job-templates.ts';
+import { jobsDataHandlers } from './jobs-data-http.ts';
 import { jobHandlers } from './jobs.ts';
 import { billingGroupHandlers } from './billing-groups.ts';
 import { thingGroupHandlers } from './thing-groups.ts';
@@ -18,6 +19,6 @@ import { thingHandlers, thingTypeHandlers } from './things.ts';
 
 export const handlers: { [S in ServiceName]: Handlers<S> } = {
   iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...billingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers, ...eventConfigurationHandlers },
-  'iot-jobs-data': {},
+  'iot-jobs-data': { ...jobsDataHandlers },
   iotdata: {},
 };

@@ -4,6 +4,7 @@ import { billingMigration } from './billing-migration.ts';
 import { effectsMigration } from './effects-migration.ts';
 import { hardeningMigration } from './hardening-migration.ts';
 import { engineMigration } from './engine-migration.ts';
+import { deviceJobsMigration } from './device-jobs-migration.ts';
 import { jobsMigration } from './jobs-migration.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -219,5 +220,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     '0009_billing_groups': billingMigration(key),
     '0012_hardening': hardeningMigration,
     '0013_engine': engineMigration(key),
+    '0010_device_jobs': deviceJobsMigration(key),
   };
 }

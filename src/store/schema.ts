@@ -155,6 +155,15 @@ export interface EventConfigurationRow extends Scoped {
   updated_at: number;
 }
 
+/** What a thing's devices were last notified of (notify / notify-next / notify-namespace). */
+export interface JobNotifyStateRow extends Scoped {
+  thing_name: string;
+  list: string; // JSON array
+  head: string | null;
+  namespaced: string; // JSON object
+  updated_at: number;
+}
+
 /** A custom job template. */
 export interface JobTemplateRow extends Scoped {
   template_id: string;
@@ -300,6 +309,7 @@ export interface Database {
   job_executions: JobExecutionRow;
   job_templates: JobTemplateRow;
   event_configurations: EventConfigurationRow;
+  job_notify_state: JobNotifyStateRow;
 }
 
 /** The database or a transaction on it: repositories accept either. */
