@@ -12,10 +12,11 @@ import { jobExecutionHandlers } from './job-executions.ts';
 import { jobTemplateHandlers } from './job-templates.ts';
 import { jobHandlers } from './jobs.ts';
 import { thingGroupHandlers } from './thing-groups.ts';
+import { shadowHandlers } from './shadows.ts';
 import { thingHandlers, thingTypeHandlers } from './things.ts';
 
 export const handlers: Record<ServiceName, HandlerMap> = {
   iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
   'iot-jobs-data': {},
-  iotdata: {},
+  iotdata: { ...shadowHandlers },
 };

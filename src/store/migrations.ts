@@ -2,6 +2,7 @@
 import { sql, type Kysely, type Migration } from 'kysely';
 import { effectsMigration } from './effects-migration.ts';
 import { jobsMigration } from './jobs-migration.ts';
+import { shadowsMigration } from './shadows-migration.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -213,5 +214,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0006_effects': effectsMigration(dialect, key),
+    '0007_shadows': shadowsMigration(key),
   };
 }

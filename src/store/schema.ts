@@ -243,8 +243,21 @@ export interface EffectRow extends Scoped {
   created_at: number;
 }
 
+/** A device shadow; `shadow_name` '' is the classic shadow. `state` is null while the shadow is deleted. */
+export interface ShadowRow extends Scoped {
+  thing_name: string;
+  shadow_name: string;
+  state: string | null; // JSON {desired?, reported?}
+  metadata: string | null; // JSON, mirrors state
+  version: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
 export interface Database {
   effects: EffectRow;
+  shadows: ShadowRow;
   sbom_results: SbomResultRow;
   s3_buckets: S3BucketRow;
   s3_objects: S3ObjectRow;
