@@ -25,7 +25,7 @@ import {
 import { createTestDatabase } from './support/server.ts';
 
 const BIN = fileURLToPath(new URL('../bin/flotilla.js', import.meta.url));
-const READY = /^flotilla ready api=(http:\/\/127\.0\.0\.1:(\d+)) mqtt=off$/;
+const READY = /^flotilla ready api=(http:\/\/127\.0\.0\.1:(\d+)) mqtt=(mqtt:\/\/127\.0\.0\.1:(\d+)|off)$/;
 /** Generous bounds so that a hung child fails the test instead of hanging it; nothing asserts on time. */
 const WAIT_MS = 30_000;
 const TEST = { timeout: 120_000 };
@@ -37,6 +37,8 @@ interface Exit {
 
 interface Child {
   process: ChildProcess;
+  /** The ready line's mqtt= value: the broker's real URL, or `off`. */
+  mqtt?: string;
   /** Every stdout line so far. */
   lines: string[];
   /** The first stdout line; undefined when the process closed stdout without one. */
@@ -85,6 +87,8 @@ async function ready(child: Child): Promise<string> {
   const match = READY.exec(line);
   assert.ok(match, `first stdout line: ${JSON.stringify(line)}`);
   assert.notEqual(match[2], '0');
+  assert.notEqual(match[4], '0');
+  child.mqtt = match[3];
   return match[1];
 }
 
@@ -145,11 +149,19 @@ describe('flotilla serve', () => {
     const data = await dataDir();
     const { child, endpoint } = await start(data);
     await health(endpoint);
+    assert.match(child.mqtt ?? '', /^mqtt:\/\/127\.0\.0\.1:\d+$/);
     const iot = iotAt(endpoint); // keeps its connection open across the shutdown
     await iot.send(new CreatePackageCommand({ packageName: 'served' }));
     assert.equal((await iot.send(new GetPackageCommand({ packageName: 'served' }))).packageName, 'served');
     assert.deepEqual(await stop(child, 'SIGTERM'), { code: 0, signal: null });
     assertJsonLogs(child);
+  });
+
+  test('--mqtt-port off runs no broker: the ready line says mqtt=off', TEST, async () => {
+    const child = run(serveArgs(await dataDir(), '--mqtt-port', 'off'));
+    await health(await ready(child));
+    assert.equal(child.mqtt, 'off');
+    assert.deepEqual(await stop(child, 'SIGTERM'), { code: 0, signal: null });
   });
 
   test('SIGINT exits 0 too', TEST, async () => {
@@ -212,7 +224,8 @@ describe('flotilla serve', () => {
       [serveArgs(data, '--auth', 'maybe'), /maybe/],
       [serveArgs(data, '--account', '123'), /--account must be 12 digits/],
       [['serve', '--port', '0', '--database', 'mysql://x'], /--database must be sqlite:<file> or postgres/],
-      [serveArgs(data, '--broker', 'mqtt://broker:1883'), /--broker mqtt:\/\/broker:1883: only the embedded default/],
+      [serveArgs(data, '--broker', 'ftp://broker:1883'), /--broker must be embedded or the mqtt\(s\):\/\/ URL .*ftp:\/\/broker:1883/],
+      [serveArgs(data, '--mqtt-port', 'none'), /not a port number: none/],
       [serveArgs(data, '--blob', 'ftp://s3:9000'), /--blob .*ftp:\/\/s3:9000/],
     ];
     const stderrs = await Promise.all(cases.map(([args]) => refusal(args)));

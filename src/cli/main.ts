@@ -11,6 +11,8 @@ const port = (value: string) => {
   return n;
 };
 
+const mqttPort = (value: string) => (value === 'off' ? 'off' : port(value));
+
 // Commander turns a boolean flag on whenever its variable is set, even to "false": read the value instead.
 const envFlag = (name: string) => !/^(|0|false|no|off)$/i.test(process.env[name]?.trim() ?? '');
 
@@ -19,10 +21,10 @@ program
   .description('run the server')
   .addOption(new Option('--host <address>', 'address to listen on').env('FLOTILLA_HOST').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'HTTP port for the AWS APIs (0 picks a free one)').env('FLOTILLA_PORT').default(4580).argParser(port))
-  .addOption(new Option('--mqtt-port <port>', 'MQTT port of the embedded broker (0 picks a free one)').env('FLOTILLA_MQTT_PORT').default(1883).argParser(port))
+  .addOption(new Option('--mqtt-port <port>', 'MQTT port of the embedded broker (0 picks a free one, off for none)').env('FLOTILLA_MQTT_PORT').default(1883).argParser(mqttPort))
   .addOption(new Option('--data-dir <dir>', 'where the embedded store keeps its files').env('FLOTILLA_DATA_DIR').default('./.flotilla'))
   .addOption(new Option('--database <url>', 'sqlite:<file> or postgres://… (default sqlite:<data-dir>/flotilla.db)').env('FLOTILLA_DATABASE'))
-  .addOption(new Option('--broker <url>', 'embedded, or mqtt://… of an external broker').env('FLOTILLA_BROKER').default('embedded'))
+  .addOption(new Option('--broker <url>', 'embedded, or mqtt(s)://[user:password@]host:port of an external MQTT 5 broker').env('FLOTILLA_BROKER').default('embedded'))
   .addOption(new Option('--blob <url>', 'embedded, or the URL of an external S3 endpoint').env('FLOTILLA_BLOB').default('embedded'))
   .addOption(new Option('--max-object-size <bytes>', 'largest single PutObject of the embedded S3 endpoint (default 5 GiB)').env('FLOTILLA_MAX_OBJECT_SIZE').argParser(Number))
   .addOption(new Option('--account <id>', 'account of requests whose access key is not a 12-digit account id').env('FLOTILLA_ACCOUNT').default('000000000000'))

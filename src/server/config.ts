@@ -1,14 +1,19 @@
 // Flotilla's settings: defaults, and the checks that refuse an unsafe or impossible setup before it starts.
 import { join, resolve } from 'node:path';
+import type { TopicHandler } from '../bus/types.ts';
 import { DEFAULT_LIMITS, SBOM_FORMATS, type SbomFormat } from '../sbom/types.ts';
 
 export interface FlotillaOptions {
   host?: string;
   port?: number;
-  mqttPort?: number;
+  /** MQTT port of the embedded broker; 0 picks a free one, `off` runs no broker. */
+  mqttPort?: number | 'off';
   dataDir?: string;
   /** `sqlite:<file>` or `postgres://…`; default `sqlite:<dataDir>/flotilla.db` */
   database?: string;
+  /** In-process only: handlers of reserved device topics consulted before the built-in ones (tests, embedders). */
+  topicHandlers?: TopicHandler[];
+  /** `embedded` (default), or `mqtt://…` / `mqtts://…` of an external broker Flotilla connects to as a client. */
   broker?: string;
   /** `embedded` (default: the S3-compatible endpoint on the API port) or the http(s) URL of an external S3. */
   blob?: string;
@@ -49,9 +54,12 @@ export interface SbomConfig {
 export interface FlotillaConfig {
   host: string;
   port: number;
-  mqttPort: number;
+  /** The embedded listener's port, `off` when there is none (`--mqtt-port off`, or an external broker). */
+  mqttPort: number | 'off';
   dataDir: string;
   database: string;
+  /** `embedded`, or the URL of an external MQTT broker. */
+  broker: string;
   blob: string;
   maxObjectSize: number;
   account: string;
@@ -74,9 +82,7 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
   if (!database.startsWith('sqlite:') && !/^postgres(ql)?:\/\//.test(database)) {
     throw new ConfigError(`--database must be sqlite:<file> or postgres://…, not ${database}`);
   }
-  if (options.broker !== undefined && options.broker !== 'embedded') {
-    throw new ConfigError(`--broker ${options.broker}: only the embedded default is available in this version of Flotilla`);
-  }
+  const broker = checkBroker(options.broker ?? 'embedded');
   const blob = checkBlob(options.blob ?? 'embedded');
   const maxObjectSize = options.maxObjectSize ?? 5 * 1024 ** 3;
   if (!Number.isSafeInteger(maxObjectSize) || maxObjectSize < 0) throw new ConfigError(`--max-object-size must be a number of bytes, not ${maxObjectSize}`);
@@ -94,9 +100,10 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
   return {
     host,
     port: checkPort('--port', options.port ?? 4580),
-    mqttPort: checkPort('--mqtt-port', options.mqttPort ?? 1883),
+    mqttPort: broker !== 'embedded' || options.mqttPort === 'off' ? 'off' : checkPort('--mqtt-port', options.mqttPort ?? 1883),
     dataDir,
     database,
+    broker,
     blob,
     maxObjectSize,
     account,
@@ -141,6 +148,20 @@ function checkBlob(value: string): string {
     url = undefined;
   }
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`--blob must be embedded or the http(s) URL of an S3 endpoint, not ${value}`);
+  return value;
+}
+
+function checkBroker(value: string): string {
+  if (value === 'embedded') return value;
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (!url || !['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol) || !url.hostname) {
+    throw new ConfigError(`--broker must be embedded or the mqtt(s):// URL of an MQTT 5 broker, not ${value}`);
+  }
   return value;
 }
 

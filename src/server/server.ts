@@ -15,6 +15,10 @@ import { openBlob, type BlobSetup, type BlobStore } from '../blob/blob.ts';
 import { isS3Request } from '../blob/s3-endpoint.ts';
 import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
+import { openBus } from '../bus/bus.ts';
+import { openAuthorizer } from '../bus/authorizer.ts';
+import { ignoreEvents } from '../bus/events.ts';
+import type { TopicHandler } from '../bus/types.ts';
 import { resolveConfig, type FlotillaConfig, type FlotillaOptions } from './config.ts';
 
 export interface Flotilla {
@@ -60,11 +64,26 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   const hostForUrl = config.host.includes(':') && !config.host.startsWith('[') ? `[${config.host}]` : config.host;
   server.apiUrl = `http://${hostForUrl}:${port}`;
 
+  // Device requests on AWS's reserved topics go to the first of these that accepts the topic.
+  const topicHandlers: TopicHandler[] = [...(options.topicHandlers ?? [])];
+  const scope = { account: config.account, region: config.region };
+  let bus;
+  try {
+    bus = await openBus({ config, authorizer: openAuthorizer(scope), handlers: topicHandlers, events: ignoreEvents, log: logger });
+  } catch (err) {
+    await app.close();
+    await blob.close();
+    await store.close();
+    throw err;
+  }
+  server.mqttUrl = bus?.url;
+
   const sbomValidator = new SbomValidator({ store, blob: blob.blob, config: config.sbom, log: logger });
   try {
     await sbomValidator.start();
   } catch (err) {
     await app.close();
+    await bus?.close();
     await sbomValidator.stop();
     await blob.close();
     await store.close();
@@ -78,6 +97,8 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     handlers: {
       'registry.membership': (e) => followMembership(store, e.scope, e.subject),
       'sbom.validate': async () => sbomValidator.nudge(),
+      // Without a broker the message has no one to reach: done by doing nothing.
+      'mqtt.publish': async (e) => bus?.publish({ topic: e.payload.topic, payload: e.payload.payload, qos: e.payload.qos ?? 1 }),
     },
   });
   store.afterCommit(effectRunner.wake);
@@ -91,11 +112,14 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   let stopping: Promise<void> | undefined;
   return {
     endpoint: server.apiUrl,
+    mqttUrl: bus?.url,
     config,
     blob: blob.blob,
     stop() {
       stopping ??= (async () => {
         clearInterval(prune);
+        // The bus first: its WebSocket connections would hold the HTTP server open.
+        await bus?.close();
         await app.close();
         await effectRunner.stop();
         // Before the store closes: an abandoned validation writes nothing and is taken up again at the next start.

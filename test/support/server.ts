@@ -44,7 +44,7 @@ export async function createTestDatabase(dataDir: string): Promise<{ url: string
 export async function startTestServer(options: FlotillaOptions = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-test-'));
   const database = await createTestDatabase(dataDir);
-  const flotilla = await startFlotilla({ port: 0, dataDir, database: database.url, logLevel: 'error', ...options });
+  const flotilla = await startFlotilla({ port: 0, mqttPort: 0, dataDir, database: database.url, logLevel: 'error', ...options });
   const clients: IoTClient[] = [];
   return {
     flotilla,

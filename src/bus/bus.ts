@@ -1,0 +1,24 @@
+// Opens the bus the configuration asks for: the embedded broker on --mqtt-port, or none.
+import type { Logger } from 'pino';
+import type { FlotillaConfig } from '../server/config.ts';
+import type { Authorizer } from './authorizer.ts';
+import { EmbeddedBus } from './embedded.ts';
+import type { BusEvents } from './events.ts';
+import type { Bus, TopicHandler } from './types.ts';
+
+export interface BusSetup {
+  config: FlotillaConfig;
+  authorizer: Authorizer;
+  handlers: readonly TopicHandler[];
+  events: BusEvents;
+  log: Logger;
+}
+
+/** The embedded broker, or undefined when MQTT is off. */
+export async function openBus(setup: BusSetup): Promise<EmbeddedBus | undefined> {
+  const { config } = setup;
+  if (config.mqttPort === 'off') return undefined;
+  return EmbeddedBus.start({ host: config.host, port: config.mqttPort, authorizer: setup.authorizer, handlers: setup.handlers, events: setup.events, log: setup.log });
+}
+
+export type { Bus };
