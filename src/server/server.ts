@@ -3,6 +3,7 @@ import Fastify, { type FastifyReply } from 'fastify';
 import { pino, type Logger } from 'pino';
 import type { ServerInfo } from '../services/context.ts';
 import { handlers } from '../services/index.ts';
+import { shadowTopicHandler } from '../services/shadows-mqtt.ts';
 import { EffectRunner } from '../engine/effects.ts';
 import { followMembership } from '../services/job-registry.ts';
 import { SbomValidator } from '../services/sbom-validation.ts';
@@ -65,7 +66,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   server.apiUrl = `http://${hostForUrl}:${port}`;
 
   // Device requests on AWS's reserved topics go to the first of these that accepts the topic.
-  const topicHandlers: TopicHandler[] = [...(options.topicHandlers ?? [])];
+  const topicHandlers: TopicHandler[] = [...(options.topicHandlers ?? []), shadowTopicHandler({ store, log: logger })];
   const scope = { account: config.account, region: config.region };
   let bus;
   try {
