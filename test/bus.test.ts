@@ -29,7 +29,7 @@ describe('embedded broker', () => {
     assert.notEqual(url, 'mqtt://127.0.0.1:0');
   });
 
-  for (const protocolVersion of [4] as const) {
+  for (const protocolVersion of [4, 5] as const) {
     test(`routes a device request to its handler and delivers the reply (MQTT ${protocolVersion === 4 ? '3.1.1' : '5'})`, async () => {
       const device = await connectDevice(url, { protocolVersion, clientId: `dev-${protocolVersion}` });
       try {
@@ -47,7 +47,7 @@ describe('embedded broker', () => {
 
   test('Flotilla does not route its own publishes back to the handlers', async () => {
     const before = seen.length;
-    const device = await connectDevice(url, { protocolVersion: 4 });
+    const device = await connectDevice(url);
     try {
       await device.subscribe('$aws/things/t2/shadow/name/echo/get/#');
       await device.publish('$aws/things/t2/shadow/name/echo/get', 'x');
@@ -61,8 +61,8 @@ describe('embedded broker', () => {
   });
 
   test('plain topics pass between devices', async () => {
-    const a = await connectDevice(url, { protocolVersion: 4 });
-    const b = await connectDevice(url, { protocolVersion: 4 });
+    const a = await connectDevice(url);
+    const b = await connectDevice(url);
     try {
       await b.subscribe('fleet/+/telemetry');
       await a.publish('fleet/x/telemetry', 'hello');

@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Scope } from '../domain/arn.ts';
 import type { Authorizer, Connection } from './authorizer.ts';
 import type { BusEvents } from './events.ts';
+import { acceptConnection } from './mqtt5.ts';
 import { TopicRouter } from './router.ts';
 import type { Bus, OutgoingMessage, TopicHandler } from './types.ts';
 
@@ -88,7 +89,7 @@ export class EmbeddedBus implements Bus {
     this.server = createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
-      this.aedes.handle(socket);
+      acceptConnection(socket, (conn) => this.aedes.handle(conn));
     });
   }
 
@@ -111,7 +112,7 @@ export class EmbeddedBus implements Bus {
 
   /** Serves one MQTT connection carried by another transport (a WebSocket stream). */
   handleStream(stream: Duplex, request: IncomingMessage): void {
-    this.aedes.handle(stream, request);
+    acceptConnection(stream, (conn) => this.aedes.handle(conn, request));
   }
 
   /** Records the first known reason a connection is closing, for its disconnect event. */
