@@ -1,14 +1,19 @@
 // Shadows over MQTT end to end against the embedded broker: `mqtt` (3.1.1 and 5) devices, the aws-iot-device-sdk-v2
 // `iotshadow` client over its MQTT 5 client, and HTTP updates reaching MQTT subscribers (/accepted, /delta, /documents).
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
 import { GetThingShadowCommand, IoTDataPlaneClient, UpdateThingShadowCommand } from '@aws-sdk/client-iot-data-plane';
-import { iotshadow, mqtt5 } from 'aws-iot-device-sdk-v2';
 import { reportPackageVersions } from '../src/services/shadows.ts';
 import { Store } from '../src/store/store.ts';
 import { connectDevice, countQuiet, type TestDevice } from './support/mqtt.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
+
+/** The SDK device runs as a plain Node child process (see the script's header for why). */
+const SDK_DEVICE = fileURLToPath(new URL('./support/shadow-sdk-device.mjs', import.meta.url));
 
 let server: TestServer;
 let url: string;
@@ -123,77 +128,42 @@ test('reportPackageVersions publishes the $package change to devices', async () 
   }
 });
 
-describe('aws-iot-device-sdk-v2 iotshadow over MQTT 5', () => {
-  let client: mqtt5.Mqtt5Client;
-  let shadow: iotshadow.IotShadowClientv2;
-  before(async () => {
-    const { hostname, port } = new URL(url);
-    client = new mqtt5.Mqtt5Client({ hostName: hostname, port: Number(port), connectProperties: { clientId: uniq('sdk'), keepAliveIntervalSeconds: 60 } });
-    const connected = once(client, 'connectionSuccess');
-    client.start();
-    await connected;
-    shadow = iotshadow.IotShadowClientv2.newFromMqtt5(client, { maxRequestResponseSubscriptions: 6, maxStreamingSubscriptions: 4, operationTimeoutInSeconds: 10 });
-  });
-  after(async () => {
-    shadow?.close();
-    const stopped = once(client, 'stopped');
-    client.stop();
-    await stopped;
-    client.close();
-  });
+test('aws-iot-device-sdk-v2 iotshadow over its MQTT 5 client: named and classic shadows, delta and updated streams', async () => {
+  const thingName = uniq('sdk-thing');
+  const child = spawn(process.execPath, [SDK_DEVICE, url, thingName], { stdio: ['pipe', 'pipe', 'inherit'] });
+  const exited = once(child, 'exit');
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  const step = async (name: string) => {
+    const { value, done } = await lines.next();
+    assert.ok(!done, `the SDK device ended before step ${name}`);
+    const parsed = JSON.parse(value);
+    assert.equal(parsed.step, name);
+    return parsed;
+  };
+  try {
+    const named = await step('named');
+    assert.equal(named.notFound.code, 404);
+    assert.equal(named.notFound.message, `No shadow exists with name: '${thingName}~config'`);
+    assert.deepEqual(named.updated.state.desired, { color: 'green', on: true });
+    assert.equal(named.updated.version, 1);
+    assert.deepEqual(named.got.state.reported, { color: 'green', on: true });
+    assert.equal(named.got.state.delta, undefined);
+    assert.equal(typeof named.got.metadata.desired.color.timestamp, 'number');
+    assert.deepEqual(named.conflict, { code: 409, message: 'Version conflict' });
+    assert.equal(named.deleted.version, 1);
 
-  test('named shadow: not found, create, get, version conflict, delete', async () => {
-    const thingName = uniq('sdk-thing');
-    const shadowName = 'config';
-    await assert.rejects(shadow.getNamedShadow({ thingName, shadowName }), (err: any) => {
-      assert.equal(err.modeledError?.code, 404);
-      assert.match(err.modeledError?.message, /No shadow exists with name/);
-      return true;
-    });
-    const doc = { color: 'green', on: true };
-    const updated = await shadow.updateNamedShadow({ thingName, shadowName, state: { desired: doc, reported: doc } });
-    assert.deepEqual(updated.state?.desired, doc);
-    assert.equal(updated.version, 1);
-    const got = await shadow.getNamedShadow({ thingName, shadowName });
-    assert.deepEqual(got.state?.reported, doc);
-    assert.equal(got.state?.delta, undefined);
-    assert.equal(typeof got.metadata?.desired, 'object');
-    await assert.rejects(shadow.updateNamedShadow({ thingName, shadowName, state: { reported: { on: false } }, version: 7 }), (err: any) => {
-      assert.equal(err.modeledError?.code, 409);
-      return true;
-    });
-    const deleted = await shadow.deleteNamedShadow({ thingName, shadowName });
-    assert.equal(deleted.version, 1);
-  });
-
-  test('classic shadow: a desired change made over HTTP arrives on the delta and updated streams', async () => {
-    const thingName = uniq('sdk-classic');
-    await shadow.updateShadow({ thingName, state: { reported: { temp: 20 } } });
-    const deltas: iotshadow.model.ShadowDeltaUpdatedEvent[] = [];
-    const updates: iotshadow.model.ShadowUpdatedEvent[] = [];
-    const deltaStream = shadow.createShadowDeltaUpdatedStream({ thingName });
-    const updatedStream = shadow.createShadowUpdatedStream({ thingName });
-    const subscribed = Promise.all([deltaStream, updatedStream].map((s) => once(s, 'subscriptionStatus')));
-    deltaStream.on('incomingPublish', (e) => deltas.push(e.message));
-    updatedStream.on('incomingPublish', (e) => updates.push(e.message));
-    deltaStream.open();
-    updatedStream.open();
-    await subscribed;
-    try {
-      await data.send(new UpdateThingShadowCommand({ thingName, payload: new TextEncoder().encode(JSON.stringify({ state: { desired: { temp: 22 } } })) }));
-      const deadline = Date.now() + 5000;
-      while ((deltas.length === 0 || updates.length === 0) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-      assert.deepEqual(deltas[0]?.state, { temp: 22 });
-      assert.equal(deltas[0]?.version, 2);
-      assert.equal(updates[0]?.previous?.version, 1);
-      assert.deepEqual(updates[0]?.current?.state?.desired, { temp: 22 });
-      const got = await shadow.getShadow({ thingName });
-      assert.deepEqual(got.state?.delta, { temp: 22 });
-      const http = JSON.parse(new TextDecoder().decode((await data.send(new GetThingShadowCommand({ thingName }))).payload));
-      assert.equal(http.version, got.version);
-    } finally {
-      deltaStream.close();
-      updatedStream.close();
-    }
-  });
+    await step('ready');
+    await data.send(new UpdateThingShadowCommand({ thingName, payload: new TextEncoder().encode(JSON.stringify({ state: { desired: { temp: 22 } } })) }));
+    child.stdin!.write('go\n');
+    const classic = await step('classic');
+    assert.deepEqual(classic.deltas.map((d: any) => [d.version, d.state]), [[2, { temp: 22 }]]);
+    assert.equal(classic.updated.previous.version, 1);
+    assert.deepEqual(classic.updated.current.state.desired, { temp: 22 });
+    assert.deepEqual(classic.got.state.delta, { temp: 22 });
+    const http = JSON.parse(new TextDecoder().decode((await data.send(new GetThingShadowCommand({ thingName }))).payload));
+    assert.equal(http.version, classic.got.version);
+    assert.deepEqual(await exited, [0, null]);
+  } finally {
+    child.kill();
+  }
 });
