@@ -17,7 +17,8 @@ import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
 import { openBus } from '../bus/bus.ts';
 import { openAuthorizer } from '../bus/authorizer.ts';
-import { ignoreEvents } from '../bus/events.ts';
+import { StorePresence } from '../bus/presence.ts';
+import { retained } from '../store/mqtt.ts';
 import type { TopicHandler } from '../bus/types.ts';
 import { resolveConfig, type FlotillaConfig, type FlotillaOptions } from './config.ts';
 
@@ -67,9 +68,11 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   // Device requests on AWS's reserved topics go to the first of these that accepts the topic.
   const topicHandlers: TopicHandler[] = [...(options.topicHandlers ?? [])];
   const scope = { account: config.account, region: config.region };
+  const presence = new StorePresence(store, logger);
   let bus;
   try {
-    bus = await openBus({ config, authorizer: openAuthorizer(scope), handlers: topicHandlers, events: ignoreEvents, log: logger });
+    const held = (await retained.all(store.db, scope)).map((r) => ({ topic: r.topic, payload: r.payload, qos: r.qos === 0 ? (0 as const) : (1 as const) }));
+    bus = await openBus({ config, authorizer: openAuthorizer(scope), handlers: topicHandlers, events: presence, retained: held, log: logger });
   } catch (err) {
     await app.close();
     await blob.close();
@@ -121,6 +124,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
         // The bus first: its WebSocket connections would hold the HTTP server open.
         await bus?.close();
         await app.close();
+        await presence.settled();
         await effectRunner.stop();
         // Before the store closes: an abandoned validation writes nothing and is taken up again at the next start.
         await sbomValidator.stop();
