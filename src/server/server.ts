@@ -17,6 +17,7 @@ import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
 import { openBus } from '../bus/bus.ts';
 import { openAuthorizer } from '../bus/authorizer.ts';
+import { serveMqttOverWebSocket } from './mqtt-websocket.ts';
 import { StorePresence } from '../bus/presence.ts';
 import { retained } from '../store/mqtt.ts';
 import type { TopicHandler } from '../bus/types.ts';
@@ -80,6 +81,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     throw err;
   }
   server.mqttUrl = bus?.url;
+  const closeWebSocket = bus ? serveMqttOverWebSocket(app.server, bus, config) : () => {};
 
   const sbomValidator = new SbomValidator({ store, blob: blob.blob, config: config.sbom, log: logger });
   try {
@@ -122,6 +124,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       stopping ??= (async () => {
         clearInterval(prune);
         // The bus first: its WebSocket connections would hold the HTTP server open.
+        closeWebSocket();
         await bus?.close();
         await app.close();
         await presence.settled();
