@@ -139,15 +139,24 @@ export class EmbeddedBus implements Bus {
     });
   }
 
+  async publishAsRequest(scope: Scope, message: OutgoingMessage): Promise<void> {
+    await this.publish(message);
+    const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload;
+    await this.answer(await this.router.route({ clientId: '', scope, topic: message.topic, payload }));
+  }
+
+  private async answer(replies: OutgoingMessage[]): Promise<void> {
+    for (const reply of replies) {
+      await this.publish(reply).catch((err) => this.options.log.warn({ err, topic: reply.topic }, 'publishing a reply failed'));
+    }
+  }
+
   private async onDevicePublish(packet: AedesPublishPacket, client: Client): Promise<void> {
     const session = this.sessions.get(client);
     if (!session) return;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (packet.retain) this.options.events.retained(session.scope, { topic: packet.topic, payload, qos: packet.qos === 0 ? 0 : 1 });
-    const replies = await this.router.route({ clientId: client.id, scope: session.scope, topic: packet.topic, payload });
-    for (const reply of replies) {
-      await this.publish(reply).catch((err) => this.options.log.warn({ err, topic: reply.topic }, 'publishing a reply failed'));
-    }
+    await this.answer(await this.router.route({ clientId: client.id, scope: session.scope, topic: packet.topic, payload }));
   }
 
   close(): Promise<void> {

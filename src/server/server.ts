@@ -70,10 +70,12 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   const topicHandlers: TopicHandler[] = [...(options.topicHandlers ?? [])];
   const scope = { account: config.account, region: config.region };
   const presence = new StorePresence(store, logger);
+  const authorizer = openAuthorizer(scope);
+  server.authorizer = authorizer;
   let bus;
   try {
     const held = (await retained.all(store.db, scope)).map((r) => ({ topic: r.topic, payload: r.payload, qos: r.qos === 0 ? (0 as const) : (1 as const) }));
-    bus = await openBus({ config, authorizer: openAuthorizer(scope), handlers: topicHandlers, events: presence, retained: held, log: logger });
+    bus = await openBus({ config, authorizer, handlers: topicHandlers, events: presence, retained: held, log: logger });
   } catch (err) {
     await app.close();
     await blob.close();
@@ -103,7 +105,10 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       'registry.membership': (e) => followMembership(store, e.scope, e.subject),
       'sbom.validate': async () => sbomValidator.nudge(),
       // Without a broker the message has no one to reach: done by doing nothing.
-      'mqtt.publish': async (e) => bus?.publish({ topic: e.payload.topic, payload: e.payload.payload, qos: e.payload.qos ?? 1 }),
+      'mqtt.publish': async ({ scope: at, payload: p }) => {
+        const message = { topic: p.topic, payload: p.base64 ? Buffer.from(p.payload, 'base64') : p.payload, qos: p.qos ?? 1, retain: p.retain };
+        await (p.asRequest ? bus?.publishAsRequest(at, message) : bus?.publish(message));
+      },
     },
   });
   store.afterCommit(effectRunner.wake);
