@@ -18,7 +18,9 @@ import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
 import { openBus } from '../bus/bus.ts';
 import { openAuthorizer } from '../bus/authorizer.ts';
-import { ignoreEvents } from '../bus/events.ts';
+import { serveMqttOverWebSocket } from './mqtt-websocket.ts';
+import { StorePresence } from '../bus/presence.ts';
+import { retained } from '../store/mqtt.ts';
 import type { TopicHandler } from '../bus/types.ts';
 import { resolveConfig, type FlotillaConfig, type FlotillaOptions } from './config.ts';
 
@@ -68,9 +70,13 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   // Device requests on AWS's reserved topics go to the first of these that accepts the topic.
   const topicHandlers: TopicHandler[] = [...(options.topicHandlers ?? []), shadowTopicHandler({ store, log: logger })];
   const scope = { account: config.account, region: config.region };
+  const presence = new StorePresence(store, logger);
+  const authorizer = openAuthorizer(scope);
+  server.authorizer = authorizer;
   let bus;
   try {
-    bus = await openBus({ config, authorizer: openAuthorizer(scope), handlers: topicHandlers, events: ignoreEvents, log: logger });
+    const held = (await retained.all(store.db, scope)).map((r) => ({ topic: r.topic, payload: r.payload, qos: r.qos === 0 ? (0 as const) : (1 as const) }));
+    bus = await openBus({ config, authorizer, handlers: topicHandlers, events: presence, retained: held, log: logger });
   } catch (err) {
     await app.close();
     await blob.close();
@@ -78,6 +84,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     throw err;
   }
   server.mqttUrl = bus?.url;
+  const closeWebSocket = bus ? serveMqttOverWebSocket(app.server, bus, config) : () => {};
 
   const sbomValidator = new SbomValidator({ store, blob: blob.blob, config: config.sbom, log: logger });
   try {
@@ -99,7 +106,10 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       'registry.membership': (e) => followMembership(store, e.scope, e.subject),
       'sbom.validate': async () => sbomValidator.nudge(),
       // Without a broker the message has no one to reach: done by doing nothing.
-      'mqtt.publish': async (e) => bus?.publish({ topic: e.payload.topic, payload: e.payload.payload, qos: e.payload.qos ?? 1 }),
+      'mqtt.publish': async ({ scope: at, payload: p }) => {
+        const message = { topic: p.topic, payload: p.base64 ? Buffer.from(p.payload, 'base64') : p.payload, qos: p.qos ?? 1, retain: p.retain };
+        await (p.asRequest ? bus?.publishAsRequest(at, message) : bus?.publish(message));
+      },
     },
   });
   store.afterCommit(effectRunner.wake);
@@ -120,8 +130,10 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       stopping ??= (async () => {
         clearInterval(prune);
         // The bus first: its WebSocket connections would hold the HTTP server open.
+        closeWebSocket();
         await bus?.close();
         await app.close();
+        await presence.settled();
         await effectRunner.stop();
         // Before the store closes: an abandoned validation writes nothing and is taken up again at the next start.
         await sbomValidator.stop();

@@ -8,6 +8,7 @@ import { packageHandlers } from './packages.ts';
 import { sbomHandlers } from './sbom.ts';
 import { tagHandlers } from './tags.ts';
 import { indexingHandlers } from './indexing.ts';
+import { iotDataHandlers } from './iot-data.ts';
 import { jobExecutionHandlers } from './job-executions.ts';
 import { jobTemplateHandlers } from './job-templates.ts';
 import { jobHandlers } from './jobs.ts';
@@ -18,5 +19,5 @@ import { thingHandlers, thingTypeHandlers } from './things.ts';
 export const handlers: Record<ServiceName, HandlerMap> = {
   iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers },
   'iot-jobs-data': {},
-  iotdata: { ...shadowHandlers },
+  iotdata: { ...shadowHandlers, ...iotDataHandlers },
 };

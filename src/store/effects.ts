@@ -18,8 +18,11 @@ export interface EffectPayloads {
   'device.jobs-changed': Record<string, never>;
   /** Executions of a job changed: the engine re-evaluates completion, aborts, retries and rates (subject: the job id). */
   'job.progress': Record<string, never>;
-  /** One MQTT message to publish, in order per topic (subject: the topic). */
-  'mqtt.publish': { topic: string; payload: string; qos?: 0 | 1 };
+  /**
+   * One MQTT message to publish, in order per topic (subject: the topic). `base64`: the payload is bytes, base64
+   * encoded; `asRequest`: published through iot-data Publish, so a request topic is answered as a device's would be.
+   */
+  'mqtt.publish': { topic: string; payload: string; qos?: 0 | 1; retain?: boolean; base64?: boolean; asRequest?: boolean };
 }
 
 export type EffectKind = keyof EffectPayloads;

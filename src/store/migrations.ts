@@ -1,5 +1,6 @@
 // Schema migrations, written once for SQLite and PostgreSQL with portable column types.
 import { sql, type Kysely, type Migration } from 'kysely';
+import { busMigration } from './bus-migration.ts';
 import { effectsMigration } from './effects-migration.ts';
 import { jobsMigration } from './jobs-migration.ts';
 import { shadowsMigration } from './shadows-migration.ts';
@@ -215,5 +216,6 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     },
     '0006_effects': effectsMigration(dialect, key),
     '0007_shadows': shadowsMigration(key),
+    '0008_bus': busMigration(dialect, key),
   };
 }

@@ -70,7 +70,7 @@ export class Store {
   /** Wipes every row of every table (the admin reset). */
   async reset(): Promise<void> {
     await this.transaction(async (tx) => {
-      for (const table of ['effects', 'packages', 'package_versions', 'tags', 'package_config', 'idempotency', 's3_objects', 's3_buckets', 'things', 'thing_attributes', 'thing_types', 'thing_groups', 'thing_group_members', 'indexing_config', 'jobs', 'job_targets', 'job_executions', 'job_templates', 'sbom_results', 'shadows'] as const) {
+      for (const table of ['effects', 'packages', 'package_versions', 'tags', 'package_config', 'idempotency', 's3_objects', 's3_buckets', 'things', 'thing_attributes', 'thing_types', 'thing_groups', 'thing_group_members', 'indexing_config', 'jobs', 'job_targets', 'job_executions', 'job_templates', 'sbom_results', 'mqtt_connectivity', 'retained_messages', 'shadows'] as const) {
         await tx.deleteFrom(table).execute();
       }
     });
