@@ -7,10 +7,12 @@ import { isServiceOnlyTopic } from './topics.ts';
 /** Who is asking: what the listener knows of a connection. */
 export interface Connection {
   clientId: string;
+  /** Unique per connection (AWS's lifecycle `sessionIdentifier`). */
+  sessionIdentifier: string;
   /** Remote address, '' when unknown. */
   ipAddress: string;
-  /** 'mqtt' (TCP) or 'wss' (WebSocket at /mqtt). */
-  transport: 'mqtt' | 'wss';
+  /** 'mqtt' (TCP), 'wss' (WebSocket at /mqtt) or 'https' (iot-data Publish). */
+  transport: 'mqtt' | 'wss' | 'https';
   username?: string;
 }
 

@@ -4,13 +4,15 @@ import type { FlotillaConfig } from '../server/config.ts';
 import type { Authorizer } from './authorizer.ts';
 import { EmbeddedBus } from './embedded.ts';
 import type { BusEvents } from './events.ts';
-import type { Bus, TopicHandler } from './types.ts';
+import type { Bus, OutgoingMessage, TopicHandler } from './types.ts';
 
 export interface BusSetup {
   config: FlotillaConfig;
   authorizer: Authorizer;
   handlers: readonly TopicHandler[];
   events: BusEvents;
+  /** Retained messages of the default scope, held by the embedded broker from the start. */
+  retained: readonly OutgoingMessage[];
   log: Logger;
 }
 
@@ -18,7 +20,7 @@ export interface BusSetup {
 export async function openBus(setup: BusSetup): Promise<EmbeddedBus | undefined> {
   const { config } = setup;
   if (config.mqttPort === 'off') return undefined;
-  return EmbeddedBus.start({ host: config.host, port: config.mqttPort, authorizer: setup.authorizer, handlers: setup.handlers, events: setup.events, log: setup.log });
+  return EmbeddedBus.start({ host: config.host, port: config.mqttPort, authorizer: setup.authorizer, handlers: setup.handlers, events: setup.events, retained: setup.retained, log: setup.log });
 }
 
 export type { Bus };

@@ -1,5 +1,6 @@
 // The embedded broker: aedes (MQTT 3.1.1 and 5) on the MQTT port, and on WebSocket streams handed over by the HTTP
 // listener (/mqtt). Device requests on reserved topics go to the topic handlers; their replies are published here.
+import { randomUUID } from 'node:crypto';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
@@ -19,6 +20,8 @@ export interface EmbeddedBusOptions {
   authorizer: Authorizer;
   handlers: readonly TopicHandler[];
   events: BusEvents;
+  /** Retained messages to hold from the start (the store's, so that subscribers get them after a restart). */
+  retained: readonly OutgoingMessage[];
   log: Logger;
 }
 
@@ -52,7 +55,7 @@ export class EmbeddedBus implements Bus {
         if (!scope) return done(Object.assign(new Error('Not authorized'), { returnCode: NOT_AUTHORIZED }), null);
         this.sessions.set(client, { connection, scope });
         // aedes closes a connection that holds the same client id once this one is admitted.
-        const holder = (this.aedes as unknown as { clients: Record<string, Client> }).clients[client.id];
+        const holder = this.clients()[client.id];
         if (holder && holder !== client) this.markReason(holder, 'DUPLICATE_CLIENTID');
         done(null, true);
       },
@@ -97,6 +100,7 @@ export class EmbeddedBus implements Bus {
   static async start(options: EmbeddedBusOptions): Promise<EmbeddedBus> {
     const bus = new EmbeddedBus(options);
     await bus.aedes.listen();
+    for (const message of options.retained) await bus.publish({ ...message, retain: true });
     await new Promise<void>((resolve, reject) => {
       bus.server.once('error', reject);
       bus.server.listen(options.port, options.host, () => {
@@ -116,6 +120,11 @@ export class EmbeddedBus implements Bus {
     acceptConnection(stream, (conn) => this.aedes.handle(conn, request));
   }
 
+  /** aedes's connected clients by id (a public field its types leave out). */
+  private clients(): Record<string, Client> {
+    return (this.aedes as unknown as { clients: Record<string, Client> }).clients;
+  }
+
   /** Records the first known reason a connection is closing, for its disconnect event. */
   private markReason(client: Client, reason: DisconnectReason): void {
     const session = this.sessions.get(client);
@@ -123,11 +132,24 @@ export class EmbeddedBus implements Bus {
   }
 
   publish(message: OutgoingMessage): Promise<void> {
-    if (this.closing) return Promise.reject(new Error('the embedded broker is closed'));
+    // While the broker shuts down its subscribers are leaving: there is no one left to deliver to.
+    if (this.closing) return Promise.resolve();
     const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload;
     return new Promise((resolve, reject) => {
       this.aedes.publish({ cmd: 'publish', topic: message.topic, payload, qos: message.qos ?? 1, retain: message.retain ?? false, dup: false }, (err) => (err ? reject(err) : resolve()));
     });
+  }
+
+  async publishAsRequest(scope: Scope, message: OutgoingMessage): Promise<void> {
+    await this.publish(message);
+    const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload;
+    await this.answer(await this.router.route({ clientId: '', scope, topic: message.topic, payload }));
+  }
+
+  private async answer(replies: OutgoingMessage[]): Promise<void> {
+    for (const reply of replies) {
+      await this.publish(reply).catch((err) => this.options.log.warn({ err, topic: reply.topic }, 'publishing a reply failed'));
+    }
   }
 
   private async onDevicePublish(packet: AedesPublishPacket, client: Client): Promise<void> {
@@ -135,14 +157,12 @@ export class EmbeddedBus implements Bus {
     if (!session) return;
     const payload = Buffer.isBuffer(packet.payload) ? packet.payload : Buffer.from(packet.payload);
     if (packet.retain) this.options.events.retained(session.scope, { topic: packet.topic, payload, qos: packet.qos === 0 ? 0 : 1 });
-    const replies = await this.router.route({ clientId: client.id, scope: session.scope, topic: packet.topic, payload });
-    for (const reply of replies) {
-      await this.publish(reply).catch((err) => this.options.log.warn({ err, topic: reply.topic }, 'publishing a reply failed'));
-    }
+    await this.answer(await this.router.route({ clientId: client.id, scope: session.scope, topic: packet.topic, payload }));
   }
 
   close(): Promise<void> {
     this.closing ??= (async () => {
+      for (const client of Object.values(this.clients())) this.markReason(client, 'SERVER_INITIATED_DISCONNECT');
       await new Promise<void>((resolve) => this.aedes.close(() => resolve()));
       for (const socket of this.sockets) socket.destroy();
       await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -154,5 +174,5 @@ export class EmbeddedBus implements Bus {
 function connectionOf(client: Client, username: string | undefined): Connection {
   const ws = client.req !== undefined;
   const socket = client.req?.socket ?? (client.conn as Socket);
-  return { clientId: client.id, ipAddress: socket?.remoteAddress ?? '', transport: ws ? 'wss' : 'mqtt', username: username || undefined };
+  return { clientId: client.id, sessionIdentifier: randomUUID(), ipAddress: (socket?.remoteAddress ?? '').replace(/^::ffff:/, ''), transport: ws ? 'wss' : 'mqtt', username: username || undefined };
 }

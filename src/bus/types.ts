@@ -34,5 +34,7 @@ export interface Bus {
   /** mqtt://host:port of the embedded listener, or the external broker's URL; undefined when MQTT is off. */
   readonly url?: string;
   publish(message: OutgoingMessage): Promise<void>;
+  /** Publishes on a client's behalf (iot-data Publish): delivered like any message, and a request topic is answered. */
+  publishAsRequest(scope: Scope, message: OutgoingMessage): Promise<void>;
   close(): Promise<void>;
 }

@@ -8,6 +8,9 @@ import { handlers } from '../services/index.ts';
 import { Clock } from '../engine/clock.ts';
 import { jobsTopicHandler } from '../services/jobs-data-mqtt.ts';
 import { jobsChangedHandler } from '../services/jobs-notify.ts';
+import { shadowTopicHandler } from '../services/shadows-mqtt.ts';
+import { reportPackageVersions } from '../services/shadows.ts';
+import { recordInstalledPackages } from '../engine/packages.ts';
 import { EffectRunner } from '../engine/effects.ts';
 import { JobEngine } from '../engine/jobs.ts';
 import { followMembership } from '../services/job-registry.ts';
@@ -24,7 +27,9 @@ import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
 import { openBus } from '../bus/bus.ts';
 import { openAuthorizer } from '../bus/authorizer.ts';
-import { ignoreEvents } from '../bus/events.ts';
+import { serveMqttOverWebSocket } from './mqtt-websocket.ts';
+import { StorePresence } from '../bus/presence.ts';
+import { retained } from '../store/mqtt.ts';
 import type { TopicHandler } from '../bus/types.ts';
 import { resolveConfig, type FlotillaConfig, type FlotillaOptions } from './config.ts';
 
@@ -84,11 +89,15 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   server.apiUrl = `http://${hostForUrl}:${port}`;
 
   // Device requests on AWS's reserved topics go to the first of these that accepts the topic.
-  const topicHandlers: TopicHandler[] = [jobsTopicHandler({ store, blob: blob.blob, log: logger }), ...(options.topicHandlers ?? [])];
+  const topicHandlers: TopicHandler[] = [jobsTopicHandler({ store, blob: blob.blob, log: logger }), shadowTopicHandler({ store, log: logger }), ...(options.topicHandlers ?? [])];
   const scope = { account: config.account, region: config.region };
+  const presence = new StorePresence(store, logger);
+  const authorizer = openAuthorizer(scope);
+  server.authorizer = authorizer;
   let bus;
   try {
-    bus = await openBus({ config, authorizer: openAuthorizer(scope), handlers: topicHandlers, events: ignoreEvents, log: logger });
+    const held = (await retained.all(store.db, scope)).map((r) => ({ topic: r.topic, payload: r.payload, qos: r.qos === 0 ? (0 as const) : (1 as const) }));
+    bus = await openBus({ config, authorizer, handlers: topicHandlers, events: presence, retained: held, log: logger });
   } catch (err) {
     await app.close();
     await blob.close();
@@ -96,6 +105,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     throw err;
   }
   server.mqttUrl = bus?.url;
+  const closeWebSocket = bus ? serveMqttOverWebSocket(app.server, bus, config) : () => {};
 
   const sbomValidator = new SbomValidator({ store, blob: blob.blob, config: config.sbom, log: logger });
   try {
@@ -120,11 +130,15 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       'sbom.validate': async () => sbomValidator.nudge(),
       'job.progress': (e) => engine.advance(e.scope, e.subject),
       'job.rollout': (e) => engine.advance(e.scope, e.subject),
-      // 'package.installed' is handled once the $package shadow exists: see recordInstalledPackages (src/engine/packages.ts).
+      // A SUCCEEDED execution of a package deployment reports its versions in the thing's `$package` shadow.
+      'package.installed': recordInstalledPackages(store, async (tx, at, thing, packages) => void (await reportPackageVersions(tx, at, thing, packages))),
       // Without a broker the message has no one to reach: done by doing nothing.
       // Devices hear about their pending jobs over MQTT only: without a broker there is no one to tell.
       'device.jobs-changed': bus ? jobsChangedHandler({ store, blob: blob.blob, publish: (m) => bus.publish(m) }) : undefined,
-      'mqtt.publish': async (e) => bus?.publish({ topic: e.payload.topic, payload: e.payload.payload, qos: e.payload.qos ?? 1 }),
+      'mqtt.publish': async ({ scope: at, payload: p }) => {
+        const message = { topic: p.topic, payload: p.base64 ? Buffer.from(p.payload, 'base64') : p.payload, qos: p.qos ?? 1, retain: p.retain };
+        await (p.asRequest ? bus?.publishAsRequest(at, message) : bus?.publish(message));
+      },
     },
   });
   store.afterCommit(effectRunner.wake);
@@ -146,8 +160,10 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
       stopping ??= (async () => {
         clearInterval(prune);
         // The bus first: its WebSocket connections would hold the HTTP server open.
+        closeWebSocket();
         await bus?.close();
         await app.close();
+        await presence.settled();
         await effectRunner.stop();
         // Before the store closes: an abandoned validation writes nothing and is taken up again at the next start.
         await sbomValidator.stop();

@@ -9,16 +9,18 @@ import { packageHandlers } from './packages.ts';
 import { sbomHandlers } from './sbom.ts';
 import { tagHandlers } from './tags.ts';
 import { indexingHandlers } from './indexing.ts';
+import { iotDataHandlers } from './iot-data.ts';
 import { jobExecutionHandlers } from './job-executions.ts';
 import { jobTemplateHandlers } from './job-templates.ts';
 import { jobsDataHandlers } from './jobs-data-http.ts';
 import { jobHandlers } from './jobs.ts';
 import { billingGroupHandlers } from './billing-groups.ts';
 import { thingGroupHandlers } from './thing-groups.ts';
+import { shadowHandlers } from './shadows.ts';
 import { thingHandlers, thingTypeHandlers } from './things.ts';
 
 export const handlers: { [S in ServiceName]: Handlers<S> } = {
   iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...billingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers, ...eventConfigurationHandlers },
   'iot-jobs-data': { ...jobsDataHandlers },
-  iotdata: {},
+  iotdata: { ...shadowHandlers, ...iotDataHandlers },
 };

@@ -22,8 +22,11 @@ export interface EffectPayloads {
   'job.rollout': Record<string, never>;
   /** An execution SUCCEEDED with package versions to record in the thing's `$package` shadow; null removes (subject: the thing). */
   'package.installed': { jobId: string; packages: Record<string, string | null> };
-  /** One MQTT message to publish, in order per topic (subject: the topic). */
-  'mqtt.publish': { topic: string; payload: string; qos?: 0 | 1 };
+  /**
+   * One MQTT message to publish, in order per topic (subject: the topic). `base64`: the payload is bytes, base64
+   * encoded; `asRequest`: published through iot-data Publish, so a request topic is answered as a device's would be.
+   */
+  'mqtt.publish': { topic: string; payload: string; qos?: 0 | 1; retain?: boolean; base64?: boolean; asRequest?: boolean };
 }
 
 export type EffectKind = keyof EffectPayloads;

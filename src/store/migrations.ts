@@ -1,11 +1,13 @@
 // Schema migrations, written once for SQLite and PostgreSQL with portable column types.
 import { sql, type Kysely, type Migration } from 'kysely';
 import { billingMigration } from './billing-migration.ts';
+import { busMigration } from './bus-migration.ts';
 import { effectsMigration } from './effects-migration.ts';
 import { hardeningMigration } from './hardening-migration.ts';
 import { engineMigration } from './engine-migration.ts';
 import { deviceJobsMigration } from './device-jobs-migration.ts';
 import { jobsMigration } from './jobs-migration.ts';
+import { shadowsMigration } from './shadows-migration.ts';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -217,9 +219,11 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
       },
     },
     '0006_effects': effectsMigration(dialect, key),
+    '0007_shadows': shadowsMigration(key),
+    '0008_bus': busMigration(dialect, key),
     '0009_billing_groups': billingMigration(key),
+    '0010_device_jobs': deviceJobsMigration(key),
     '0012_hardening': hardeningMigration,
     '0013_engine': engineMigration(key),
-    '0010_device_jobs': deviceJobsMigration(key),
   };
 }

@@ -286,8 +286,47 @@ export interface EffectRow extends Scoped {
   created_at: number;
 }
 
+/** A device shadow; `shadow_name` '' is the classic shadow. `state` is null while the shadow is deleted. */
+export interface ShadowRow extends Scoped {
+  thing_name: string;
+  shadow_name: string;
+  state: string | null; // JSON {desired?, reported?}
+  metadata: string | null; // JSON, mirrors state
+  version: number;
+  created_at: number;
+  updated_at: number;
+  deleted_at: number | null;
+}
+
+/** The latest connection of one MQTT client id: connected now, or when and why it left. */
+export interface MqttConnectivityRow extends Scoped {
+  client_id: string;
+  connected: number;
+  session_identifier: string;
+  principal_identifier: string;
+  ip_address: string;
+  /** Grows with every connection of the client id: orders its lifecycle events. */
+  version_number: number;
+  connected_at: number;
+  disconnected_at: number | null;
+  disconnect_reason: string | null;
+  client_initiated_disconnect: number | null;
+}
+
+/** The retained message of one topic (MQTT retain): delivered to every new subscriber, listed by iot-data. */
+export interface RetainedMessageRow extends Scoped {
+  topic: string;
+  payload: Buffer;
+  qos: number;
+  user_properties: string | null; // base64 of the JSON user properties, as GetRetainedMessage returns them
+  updated_at: number;
+}
+
 export interface Database {
   effects: EffectRow;
+  shadows: ShadowRow;
+  mqtt_connectivity: MqttConnectivityRow;
+  retained_messages: RetainedMessageRow;
   sbom_results: SbomResultRow;
   s3_buckets: S3BucketRow;
   s3_objects: S3ObjectRow;

@@ -59,6 +59,8 @@ export async function connectDevice(url: string, options: IClientOptions = {}): 
       return JSON.parse((await device.next(topic, timeoutMs)).payload.toString());
     },
     async end() {
+      // A client the server already closed would wait forever for a clean end.
+      if (!client.connected) return void client.end(true);
       await client.endAsync();
     },
   };
