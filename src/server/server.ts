@@ -16,6 +16,7 @@ import { isS3Request } from '../blob/s3-endpoint.ts';
 import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
 import { openBus } from '../bus/bus.ts';
+import { EmbeddedBus } from '../bus/embedded.ts';
 import { openAuthorizer } from '../bus/authorizer.ts';
 import { serveMqttOverWebSocket } from './mqtt-websocket.ts';
 import { StorePresence } from '../bus/presence.ts';
@@ -53,7 +54,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   server.blob = blob.blob;
   const api = new Api({ store, auth: { mode: config.auth, credentials: config.credentials }, account: config.account, region: config.region, server, handlers, log: logger });
 
-  const app = buildHttp(api, store, config, logger, blob);
+  const app = buildHttp(api, store, config, logger, blob, server);
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -83,7 +84,9 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     throw err;
   }
   server.mqttUrl = bus?.url;
-  const closeWebSocket = bus ? serveMqttOverWebSocket(app.server, bus, config) : () => {};
+  server.mqtt = bus ? { url: bus.url!, broker: bus instanceof EmbeddedBus ? 'embedded' : 'external', sharedSubscriptions: bus instanceof EmbeddedBus ? undefined : bus.shared } : undefined;
+  // MQTT over WebSocket needs the embedded broker; with an external one devices use that broker's own listeners.
+  const closeWebSocket = bus instanceof EmbeddedBus ? serveMqttOverWebSocket(app.server, bus, config) : () => {};
 
   const sbomValidator = new SbomValidator({ store, blob: blob.blob, config: config.sbom, log: logger });
   try {
@@ -144,7 +147,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   };
 }
 
-function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logger, blob: BlobSetup) {
+function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logger, blob: BlobSetup, server: ServerInfo) {
   const s3 = blob.endpoint;
   const isS3 = (headers: Record<string, string | string[] | undefined>, url: string | undefined) => s3 !== undefined && isS3Request(headers, url ?? '/');
   // Fastify's own logger stays off: requests are not logged one by one, errors are logged below.
@@ -162,7 +165,7 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     readBufferedBody(payload, req.headers['content-length'], BODY_LIMIT, done);
   });
 
-  app.get('/_flotilla/health', async () => ({ status: 'ok', store: store.dialect, effects: await effects.counts(store.db) }));
+  app.get('/_flotilla/health', async () => ({ status: 'ok', store: store.dialect, effects: await effects.counts(store.db), mqtt: server.mqtt }));
   app.post('/_flotilla/reset', async (_req, reply) => {
     if (!config.allowReset) {
       return reply.code(403).send({ message: 'Reset is allowed only with the embedded SQLite store and --auth off, or with --allow-reset' });
