@@ -1,5 +1,6 @@
 // `npm run bench`: Flotilla's read throughput against a bare Fastify, its durable write rate against raw
-// better-sqlite3, its peak RSS, the embedded S3 endpoint's MB/s and SBOM validation MB/s. Servers run in child
+// better-sqlite3, its peak RSS, the embedded S3 endpoint's MB/s, SBOM validation MB/s and the MQTT broker's RSS per
+// idle connection. Servers run in child
 // processes; this process is only the load generator.
 //
 // Knobs (environment): BENCH_SECONDS (measured seconds per load phase, default 5), BENCH_WARMUP_SECONDS (2),
@@ -13,6 +14,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { runLoad, sendOnce, type Engine, type LoadOptions, type LoadRequest, type LoadResult } from './load.ts';
 import { BENCH_KEY, cleanupAll, cleanupNow, cpuSeconds, machineCpu, makeTempDir, peakRssMiB, startBareChild, startFlotillaChild, type ServerProcess } from './servers.ts';
 import { benchObjects } from './objects.ts';
+import { benchMqttConnections } from './mqtt.ts';
 import { benchSbom } from './sbom.ts';
 import { rawCreateTransactions, rawInserts } from './sqlite.ts';
 
@@ -204,6 +206,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
 try {
   await main();
   await benchSbom();
+  await benchMqttConnections();
 } catch (err) {
   console.error(`\nbench failed: ${(err as Error)?.stack ?? err}`);
   process.exitCode = 1;
