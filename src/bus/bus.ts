@@ -5,7 +5,7 @@ import type { Authorizer } from './authorizer.ts';
 import { EmbeddedBus } from './embedded.ts';
 import { ExternalBus } from './external.ts';
 import type { BusEvents } from './events.ts';
-import type { Bus, OutgoingMessage, TopicHandler } from './types.ts';
+import type { OutgoingMessage, TopicHandler } from './types.ts';
 
 export interface BusSetup {
   config: FlotillaConfig;
@@ -27,4 +27,3 @@ export async function openBus(setup: BusSetup): Promise<EmbeddedBus | ExternalBu
   return EmbeddedBus.start({ host: config.host, port: config.mqttPort, authorizer: setup.authorizer, handlers: setup.handlers, events: setup.events, retained: setup.retained, log: setup.log });
 }
 
-export type { Bus };

@@ -21,7 +21,7 @@ export interface ExternalBusOptions {
 }
 
 /** The shared-subscription group every Flotilla replica joins. */
-export const SHARE_GROUP = 'flotilla';
+const SHARE_GROUP = 'flotilla';
 
 export class ExternalBus implements Bus {
   readonly url: string;
