@@ -1,5 +1,6 @@
-// `npm run bench`: Flotilla's start-up time and idle RSS beside `node -e 0`, its read throughput against a bare Fastify, its durable write rate against raw
-// better-sqlite3, its peak RSS, the embedded S3 endpoint's MB/s and SBOM validation MB/s. Servers run in child
+// `npm run bench`: Flotilla's start-up time and idle RSS beside `node -e 0`, its read throughput against a bare Fastify, its
+// durable write rate against raw better-sqlite3, its peak RSS, the embedded S3 endpoint's MB/s, SBOM validation MB/s,
+// device round trips over MQTT and the MQTT broker's RSS per idle connection. Servers run in child
 // processes; this process is only the load generator.
 //
 // Knobs (environment): BENCH_SECONDS (measured seconds per load phase, default 5), BENCH_WARMUP_SECONDS (2),
@@ -15,6 +16,7 @@ import { runLoad, sendOnce, type Engine, type LoadOptions, type LoadRequest, typ
 import { BENCH_KEY, cleanupAll, cleanupNow, cpuSeconds, machineCpu, makeTempDir, peakRssMiB, startBareChild, startFlotillaChild, type ServerProcess } from './servers.ts';
 import { benchObjects } from './objects.ts';
 import { benchDeviceJobs } from './device-jobs.ts';
+import { benchMqttConnections } from './mqtt.ts';
 import { benchSbom } from './sbom.ts';
 import { benchStartup } from './startup.ts';
 import { rawCreateTransactions, rawInserts } from './sqlite.ts';
@@ -210,6 +212,8 @@ try {
   await benchSbom();
   console.log();
   await benchDeviceJobs();
+  console.log();
+  await benchMqttConnections();
 } catch (err) {
   console.error(`\nbench failed: ${(err as Error)?.stack ?? err}`);
   process.exitCode = 1;

@@ -3,7 +3,6 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { Sha256 } from '@aws-crypto/sha256-js';
-import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { connectDevice } from './support/mqtt.ts';
 import { startTestServer, type TestServer } from './support/server.ts';
@@ -14,7 +13,7 @@ const wsUrl = (endpoint: string, query = '') => `${endpoint.replace(/^http/, 'ws
 async function presigned(endpoint: string, secretAccessKey: string, sessionToken?: string): Promise<string> {
   const url = new URL(endpoint);
   const signer = new SignatureV4({ service: 'iotdevicegateway', region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey }, sha256: Sha256 });
-  const request = new HttpRequest({ method: 'GET', protocol: 'ws:', hostname: url.hostname, port: Number(url.port), path: '/mqtt', headers: { host: url.host } });
+  const request = { method: 'GET', protocol: 'ws:', hostname: url.hostname, port: Number(url.port), path: '/mqtt', query: {}, headers: { host: url.host } };
   const signed = await signer.presign(request, { expiresIn: 3600 });
   const query = new URLSearchParams(signed.query as Record<string, string>);
   if (sessionToken) query.set('X-Amz-Security-Token', sessionToken);

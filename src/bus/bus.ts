@@ -1,10 +1,11 @@
-// Opens the bus the configuration asks for: the embedded broker on --mqtt-port, or none.
+// Opens the bus the configuration asks for: an external broker (--broker), the embedded one on --mqtt-port, or none.
 import type { Logger } from 'pino';
 import type { FlotillaConfig } from '../server/config.ts';
 import type { Authorizer } from './authorizer.ts';
 import { EmbeddedBus } from './embedded.ts';
+import { ExternalBus } from './external.ts';
 import type { BusEvents } from './events.ts';
-import type { Bus, OutgoingMessage, TopicHandler } from './types.ts';
+import type { OutgoingMessage, TopicHandler } from './types.ts';
 
 export interface BusSetup {
   config: FlotillaConfig;
@@ -16,11 +17,13 @@ export interface BusSetup {
   log: Logger;
 }
 
-/** The embedded broker, or undefined when MQTT is off. */
-export async function openBus(setup: BusSetup): Promise<EmbeddedBus | undefined> {
+/** The bus, or undefined when MQTT is off. */
+export async function openBus(setup: BusSetup): Promise<EmbeddedBus | ExternalBus | undefined> {
   const { config } = setup;
+  if (config.broker !== 'embedded') {
+    return ExternalBus.connect({ url: config.broker, scope: { account: config.account, region: config.region }, handlers: setup.handlers, log: setup.log });
+  }
   if (config.mqttPort === 'off') return undefined;
   return EmbeddedBus.start({ host: config.host, port: config.mqttPort, authorizer: setup.authorizer, handlers: setup.handlers, events: setup.events, retained: setup.retained, log: setup.log });
 }
 
-export type { Bus };

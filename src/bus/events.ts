@@ -15,5 +15,3 @@ export interface BusEvents {
   disconnected(scope: Scope, connection: Connection, reason: string): void;
   retained(scope: Scope, message: RetainedMessage): void;
 }
-
-export const ignoreEvents: BusEvents = { connected() {}, disconnected() {}, retained() {} };

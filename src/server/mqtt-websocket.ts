@@ -7,7 +7,7 @@ import type { EmbeddedBus } from '../bus/embedded.ts';
 import { verifySignature } from '../protocol/sigv4.ts';
 import type { FlotillaConfig } from './config.ts';
 
-export const MQTT_WEBSOCKET_PATH = '/mqtt';
+const MQTT_WEBSOCKET_PATH = '/mqtt';
 
 /** Serves WebSocket upgrades of `http` at /mqtt; returns a function that closes the WebSocket server. */
 export function serveMqttOverWebSocket(http: Server, bus: EmbeddedBus, config: FlotillaConfig): () => void {

@@ -26,6 +26,7 @@ import { openBlob, type BlobSetup } from './blob-setup.ts';
 import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
 import { openBus } from '../bus/bus.ts';
+import { EmbeddedBus } from '../bus/embedded.ts';
 import { openAuthorizer } from '../bus/authorizer.ts';
 import { serveMqttOverWebSocket } from './mqtt-websocket.ts';
 import { StorePresence } from '../bus/presence.ts';
@@ -75,7 +76,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
 
   const clock = new Clock(config.timeScale);
   if (clock.scale > 1) logger.info({ timeScale: clock.scale }, `rehearsal mode: the rollout engine's clocks run ${clock.scale}x faster`);
-  const app = buildHttp(api, store, config, logger, blob);
+  const app = buildHttp(api, store, config, logger, blob, server);
   try {
     await app.listen({ host: config.host, port: config.port });
   } catch (err) {
@@ -105,7 +106,9 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     throw err;
   }
   server.mqttUrl = bus?.url;
-  const closeWebSocket = bus ? serveMqttOverWebSocket(app.server, bus, config) : () => {};
+  server.mqtt = bus ? { url: bus.url!, broker: bus instanceof EmbeddedBus ? 'embedded' : 'external', sharedSubscriptions: bus instanceof EmbeddedBus ? undefined : bus.shared } : undefined;
+  // MQTT over WebSocket needs the embedded broker; with an external one devices use that broker's own listeners.
+  const closeWebSocket = bus instanceof EmbeddedBus ? serveMqttOverWebSocket(app.server, bus, config) : () => {};
 
   const sbomValidator = new SbomValidator({ store, blob: blob.blob, config: config.sbom, log: logger });
   try {
@@ -175,7 +178,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   };
 }
 
-function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logger, blob: BlobSetup) {
+function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logger, blob: BlobSetup, server: ServerInfo) {
   const s3 = blob.endpoint;
   const isS3 = (headers: Record<string, string | string[] | undefined>, url: string | undefined) => s3 !== undefined && isS3Request(headers, url ?? '/');
   // Fastify's own logger stays off: requests are not logged one by one, errors are logged below.
@@ -213,6 +216,7 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     status: 'ok',
     store: store.dialect,
     effects: await effects.counts(store.db),
+    mqtt: server.mqtt,
     ...(config.timeScale > 1 ? { rehearsal: { timeScale: config.timeScale } } : {}),
   }));
   app.post('/_flotilla/reset', async (_req, reply) => {

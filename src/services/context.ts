@@ -11,6 +11,8 @@ export interface ServerInfo {
   apiUrl: string;
   /** URL of the MQTT listener, when there is one. */
   mqttUrl?: string;
+  /** The bus as the health endpoint reports it; undefined while MQTT is off. */
+  mqtt?: { url: string; broker: 'embedded' | 'external'; sharedSubscriptions?: boolean };
   /** Decides what MQTT clients and iot-data Publish may do (src/bus/authorizer.ts). */
   authorizer?: import('../bus/authorizer.ts').Authorizer;
   /** Object storage (embedded S3 endpoint or external S3): artifacts, SBOMs, presigned URLs. */
