@@ -1,6 +1,7 @@
 // The jobs device protocol over MQTT end to end, with mqtt.js devices (MQTT 5 and 3.1.1) against a running Flotilla:
 // jobs from notify to SUCCEEDED, FAILED and REJECTED, error documents, malformed payloads on every jobs topic,
-// notify / notify-next sequences, namespaced jobs, and two devices racing start-next.
+// notify / notify-next sequences, namespaced jobs, and two devices racing start-next. With FLOTILLA_TEST_DEVICE_BROKER
+// set (test/jobs-data-mosquitto.test.ts) the same suite runs with Flotilla and the devices on that external broker.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { CancelJobExecutionCommand } from '@aws-sdk/client-iot';
@@ -11,9 +12,10 @@ let f: JobsFixture;
 let url: string;
 const devices: TestDevice[] = [];
 const DEFAULT_PROTOCOL: 4 | 5 = 5;
+const BROKER = process.env.FLOTILLA_TEST_DEVICE_BROKER;
 before(async () => {
-  f = await jobsFixture();
-  url = f.server.flotilla.mqttUrl!;
+  f = await jobsFixture(BROKER ? { broker: BROKER } : {});
+  url = BROKER ?? f.server.flotilla.mqttUrl!;
 });
 after(async () => {
   for (const d of devices) await d.end().catch(() => {});

@@ -44,7 +44,9 @@ export async function jobsFixture(options: FlotillaOptions = {}): Promise<JobsFi
   const iot = server.iot();
   const store = await Store.open(server.database);
   let counter = 0;
-  const uniq = (label: string) => `${label}-${++counter}`;
+  // An external broker is shared with whatever else uses it: names carry this run's mark there.
+  const run = options.broker ? `${Math.random().toString(36).slice(2, 8)}-` : '';
+  const uniq = (label: string) => `${label}-${run}${++counter}`;
   const fixture: JobsFixture = {
     server,
     iot,
