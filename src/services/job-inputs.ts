@@ -87,15 +87,6 @@ export async function resolveTargets(ctx: RequestContext, arns: string[]): Promi
   return out;
 }
 
-/** The distinct things the targets name today: things themselves, and every member of each group and its subgroups. */
-export async function expandTargets(ctx: RequestContext, targets: Target[]): Promise<string[]> {
-  const names = new Set<string>();
-  for (const t of targets) {
-    if (t.kind === 'thing') names.add(t.name);
-    else for (const name of await thingGroups.thingsInGroup(ctx.db, ctx.scope, t.name, true)) names.add(name);
-  }
-  return [...names].sort();
-}
 
 /**
  * Reads the document a documentSource URL names from object storage, in CreateJob's prefetch. The size the store

@@ -1,7 +1,6 @@
 // What jobs and executions look like on the wire. Fan-out, completion and the rest of a job's life after the
 // request belong to the rollout engine (src/engine/jobs.ts).
 import type * as IoT from '@aws-sdk/client-iot';
-import { isTerminal } from '../domain/jobs/execution-state.ts';
 import { jobProcessDetailsOf, type StatusCounts } from '../domain/jobs/job-state.ts';
 import { scheduledJobRollouts, type SchedulingConfig } from '../domain/jobs/schedule.ts';
 import { approximateSecondsBeforeTimedOut } from '../domain/jobs/timeouts.ts';
@@ -94,4 +93,4 @@ export function executionSummary(row: JobExecutionRow): IoT.JobExecutionSummary 
   };
 }
 
-export { isTerminal, patchOf, stateOf };
+export { patchOf, stateOf };
