@@ -34,6 +34,8 @@ interface Session {
 
 export type DisconnectReason = 'CLIENT_INITIATED_DISCONNECT' | 'CONNECTION_LOST' | 'DUPLICATE_CLIENTID' | 'MQTT_KEEP_ALIVE_TIMEOUT' | 'CLIENT_ERROR' | 'AUTH_ERROR' | 'SERVER_INITIATED_DISCONNECT';
 
+const NETWORK_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
+
 /** Refusal codes of CONNACK (MQTT 3.1.1): 5 = not authorized. */
 const NOT_AUTHORIZED = 5;
 
@@ -82,7 +84,8 @@ export class EmbeddedBus implements Bus {
       if (session) options.events.connected(session.scope, session.connection);
     });
     this.aedes.on('keepaliveTimeout', (client) => this.markReason(client, 'MQTT_KEEP_ALIVE_TIMEOUT'));
-    this.aedes.on('clientError', (client) => this.markReason(client, 'CLIENT_ERROR'));
+    // A reset or broken socket is a lost connection; anything else the client got wrong (a second CONNECT, a bad packet).
+    this.aedes.on('clientError', (client, err) => this.markReason(client, NETWORK_ERRORS.has((err as NodeJS.ErrnoException).code ?? '') ? 'CONNECTION_LOST' : 'CLIENT_ERROR'));
     this.aedes.on('clientDisconnect', (client) => {
       const session = this.sessions.get(client);
       if (!session) return;
