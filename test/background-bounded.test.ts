@@ -124,7 +124,7 @@ test('PostgreSQL: an idle connection that fails is logged, and the server goes o
   const database = await createTestDatabase(dataDir);
   const lines: string[] = [];
   const log = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
-  const flotilla = await startFlotilla({ port: 0, dataDir, database: database.url }, log);
+  const flotilla = await startFlotilla({ port: 0, mqttPort: 0, dataDir, database: database.url }, log);
   try {
     assert.equal((await fetch(`${flotilla.endpoint}/packages`)).status, 200);
     const admin = new pg.Client({ connectionString: database.url });

@@ -117,7 +117,7 @@ test('CONTINUOUS fan-out racing joins, leaves and deletions: one live execution 
 
 test('two replicas on one PostgreSQL release every execution once', { skip: !POSTGRES_URL && 'PostgreSQL only' }, async () => {
   const f = await jobsFixture();
-  const second = await startFlotilla({ port: 0, dataDir: f.server.dataDir, database: f.server.database, logLevel: 'error' });
+  const second = await startFlotilla({ port: 0, mqttPort: 0, dataDir: f.server.dataDir, database: f.server.database, logLevel: 'error' });
   try {
     const g = await f.group();
     const names: string[] = [];

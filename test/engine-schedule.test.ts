@@ -25,16 +25,17 @@ async function things(n: number) {
   return out;
 }
 
-/** startTime 32 rollout minutes ahead (to the minute), endTime 31 minutes after it. */
+/** startTime 60 rollout minutes ahead (to the minute), endTime 45 minutes after it. */
 function window() {
-  const start = Math.floor((Date.now() + 32 * 60_000) / 60_000) * 60_000;
-  return { startTime: at(start), endTime: at(start + 31 * 60_000) };
+  const start = Math.floor((Date.now() + 60 * 60_000) / 60_000) * 60_000;
+  return { startTime: at(start), endTime: at(start + 45 * 60_000) };
 }
 
 test('startTime starts the job; endTime CANCEL / FORCE_CANCEL cancel it, STOP_ROLLOUT stops releasing', async () => {
+  // The things exist before the schedule is taken, so a slow machine spends none of the lead time on them.
+  const fleets = { cancel: await things(2), force: await things(2), stop: await things(60) };
   const schedule = window();
-  const made = async (endBehavior: JobEndBehavior, n: number, rate?: number) => {
-    const ts = await things(n);
+  const made = async (endBehavior: JobEndBehavior, ts: Array<{ arn: string; name: string }>, rate?: number) => {
     const jobId = await f.createJob({
       targets: ts.map((t) => t.arn),
       schedulingConfig: { ...schedule, endBehavior },
@@ -42,9 +43,9 @@ test('startTime starts the job; endTime CANCEL / FORCE_CANCEL cancel it, STOP_RO
     });
     return { jobId, names: ts.map((t) => t.name) };
   };
-  const cancel = await made('CANCEL', 2);
-  const force = await made('FORCE_CANCEL', 2);
-  const stop = await made('STOP_ROLLOUT', 60, 1);
+  const cancel = await made('CANCEL', fleets.cancel);
+  const force = await made('FORCE_CANCEL', fleets.force);
+  const stop = await made('STOP_ROLLOUT', fleets.stop, 1);
   for (const { jobId } of [cancel, force, stop]) {
     const j = await job(jobId);
     assert.equal(j.status, 'SCHEDULED');
@@ -71,7 +72,7 @@ test('startTime starts the job; endTime CANCEL / FORCE_CANCEL cancel it, STOP_RO
   }, 100 * MINUTE);
   assert.deepEqual([forced.status, forced.forceCanceled], ['CANCELED', true]);
 
-  // STOP_ROLLOUT: 1 per minute for 31 minutes is fewer than 60 things; after endTime nothing more is released.
+  // STOP_ROLLOUT: 1 per minute for 45 minutes is fewer than 60 things; after endTime nothing more is released.
   const stopped = await eventually(async () => {
     const j = await job(stop.jobId);
     assert.equal(j.jobProcessDetails!.processingTargets, undefined);

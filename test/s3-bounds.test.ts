@@ -108,7 +108,7 @@ test('object files without a metadata row, older than a minute, are swept at sta
     await db.drop();
     rmSync(dataDir, { recursive: true, force: true });
   });
-  const start = () => startFlotilla({ port: 0, dataDir, database: db.url, logLevel: 'error' });
+  const start = () => startFlotilla({ port: 0, mqttPort: 0, dataDir, database: db.url, logLevel: 'error' });
   let flotilla = await start();
   const s3 = new S3Client({ endpoint: flotilla.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' }, maxAttempts: 1 });
   cleanups.push(() => s3.destroy());

@@ -90,7 +90,8 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   server.apiUrl = `http://${hostForUrl}:${port}`;
 
   // Device requests on AWS's reserved topics go to the first of these that accepts the topic.
-  const topicHandlers: TopicHandler[] = [jobsTopicHandler({ store, blob: blob.blob, log: logger }), shadowTopicHandler({ store, log: logger }), ...(options.topicHandlers ?? [])];
+  // In-process handlers given by the embedding code (tests) come first.
+  const topicHandlers: TopicHandler[] = [...(options.topicHandlers ?? []), jobsTopicHandler({ store, blob: blob.blob, log: logger }), shadowTopicHandler({ store, log: logger })];
   const scope = { account: config.account, region: config.region };
   const presence = new StorePresence(store, logger);
   const authorizer = openAuthorizer(scope);
