@@ -5,7 +5,7 @@
 //
 // Knobs (environment): BENCH_ROLLOUT_DEVICES (default 100000), BENCH_ROLLOUT_CONNECTIONS (MQTT connections the
 // simulated devices share, default 200), BENCH_RATE_THINGS (default 3000), BENCH_RATE_PER_MINUTE (default 1000),
-// BENCH_ROLLOUT_ONLY=rate (only the rate accuracy).
+// BENCH_ROLLOUT_ONLY=rate (only the rate accuracy), BENCH_CPU_PROF=<dir> (a V8 CPU profile of the server there).
 // The things and their group are written straight into the store before the server starts (seeding is not measured).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -97,7 +97,8 @@ function peakRssMiB(pid: number): number {
 }
 
 async function startServer(dataDir: string, extra: string[] = []) {
-  const server = await startProcess([BIN, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra], (line) =>
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const server = await startProcess([...profile, BIN, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra], (line) =>
     line.startsWith('flotilla ready ') ? line : undefined,
   );
   const api = /api=(\S+)/.exec(server.value)![1]!;

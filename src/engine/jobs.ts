@@ -157,8 +157,9 @@ export class JobEngine {
   /** Abort, schedule, release, completion of an active job. */
   private async rollOut(tx: Db, job: JobRow, now: number): Promise<boolean> {
     const { clock } = this.options;
-    const counts = await rollout.counts(tx, job, job.job_id);
-    const count = (status: string) => counts.get(status) ?? 0;
+    // The counters cost a pass over the job's executions: read them only when a rule needs them (abort, exponential rate).
+    let counted: Map<string, number> | undefined;
+    const counts = async () => (counted ??= await rollout.counts(tx, job, job.job_id));
     if (await this.abortIfDue(tx, job, counts, now)) return true;
 
     const time = clock.jobTime(job.created_at, now);
@@ -194,7 +195,7 @@ export class JobEngine {
     let more = false;
     const pending = (patch.fanout_pending ?? job.fanout_pending) === 1;
     if (releasing && pending) {
-      const released = await this.release(tx, { ...job, ...patch }, count('SUCCEEDED'), now);
+      const released = await this.release(tx, { ...job, ...patch }, async () => (await counts()).get('SUCCEEDED') ?? 0, now);
       Object.assign(patch, released.patch);
       more = released.more;
     }
@@ -205,8 +206,8 @@ export class JobEngine {
       targetSelection: job.target_selection as TargetSelection,
       endTime: endAt?.ok ? endAt.at : undefined,
       rolloutFinished: !fanoutPending,
-      // Counted again: this step may have released or retried executions.
-      openExecutions: countOpen(await rollout.counts(tx, job, job.job_id)),
+      // Looked at again (this step may have released or retried executions), and only when it can matter.
+      openExecutions: more || (await rollout.anyOpen(tx, job, job.job_id)) ? 1 : 0,
     };
     if (!more && completionDue(completion, time)) {
       Object.assign(patch, { status: 'COMPLETED', completed_at: now });
@@ -220,9 +221,10 @@ export class JobEngine {
   }
 
   /** The first abort criterion met cancels the job; its queued executions follow in the next steps. */
-  private async abortIfDue(tx: Db, job: JobRow, counts: Map<string, number>, now: number): Promise<boolean> {
+  private async abortIfDue(tx: Db, job: JobRow, countsOf: () => Promise<Map<string, number>>, now: number): Promise<boolean> {
     const config = parsed<AbortConfig>(job.abort_config);
     if (!config) return false;
+    const counts = await countsOf();
     const executed = [...counts.values()].reduce((a, b) => a + b, 0);
     const c = { executed, failed: counts.get('FAILED') ?? 0, rejected: counts.get('REJECTED') ?? 0, timedOut: counts.get('TIMED_OUT') ?? 0 };
     const criterion = evaluateAbort(config, c);
@@ -253,7 +255,7 @@ export class JobEngine {
    * Releases the next executions: as many as the rate allows (a batch at most), in target order, skipping things
    * that already have one or no longer exist. Returns the job columns to write and whether more is due at once.
    */
-  private async release(tx: Db, job: JobRow, succeeded: number, now: number): Promise<{ patch: Partial<JobRow>; more: boolean }> {
+  private async release(tx: Db, job: JobRow, succeededOf: () => Promise<number>, now: number): Promise<{ patch: Partial<JobRow>; more: boolean }> {
     const { clock, store } = this.options;
     let allowed = this.batch;
     const config = this.rolloutConfig(job);
@@ -261,6 +263,7 @@ export class JobEngine {
       const windowStart = now - clock.realDuration(WINDOW_MS);
       const recent = await rollout.releasedSince(tx, job, job.job_id, windowStart, MAX_PER_MINUTE + 1);
       const toJob = (t: number) => clock.jobTime(job.created_at, t);
+      const succeeded = config.exponentialRate ? await succeededOf() : 0;
       const allowance = rolloutAllowance(config, { notified: job.released, succeeded }, recent.map(toJob), toJob(now));
       if (allowance.allowed === 0) {
         await effects.schedule(tx, job, 'job.rollout', job.job_id, clock.realTime(job.created_at, allowance.nextAllowedAt ?? toJob(now) + WINDOW_MS));
@@ -305,10 +308,6 @@ export class JobEngine {
     if (names.length < limit) return { names, next: nextTarget };
     return { names, next: { target: cursor.target, after: names[names.length - 1] } };
   }
-}
-
-function countOpen(counts: Map<string, number>): number {
-  return (counts.get('QUEUED') ?? 0) + (counts.get('IN_PROGRESS') ?? 0);
 }
 
 function rowKey(job: JobRow, thingName: string) {

@@ -39,6 +39,15 @@ export const rollout = {
     return new Map(rows.map((r) => [r.status, Number(r.n)]));
   },
 
+  /**
+   * Whether any execution of the job is still QUEUED or IN_PROGRESS. Only a thing's latest execution can be: a retry
+   * is queued only once the one before it has ended.
+   */
+  async anyOpen(db: Db, scope: Scope, jobId: string): Promise<boolean> {
+    const row = await db.selectFrom('job_executions').select('thing_name').$call(inScope(scope)).where('job_id', '=', jobId).where('status', 'in', ['QUEUED', 'IN_PROGRESS']).limit(1).executeTakeFirst();
+    return row !== undefined;
+  },
+
   /** Latest executions of the job in the given statuses, `limit` at a time. */
   latestIn(db: Db, scope: Scope, jobId: string, statuses: string[], limit: number): Promise<JobExecutionRow[]> {
     return latestOnly(db, scope, jobId).selectAll('e').where('e.status', 'in', statuses).orderBy('e.thing_name').limit(limit).execute();
