@@ -152,6 +152,8 @@ export class Api {
       return encodeOutput(service.model, operation.output, output);
     };
     if (operation.method === 'GET') {
+      // The hot read path: no transaction, and a plain handler without the phased wrapping.
+      if (typeof handler === 'function') return encodeOutput(service.model, operation.output, await handler(input, context(store.db)));
       await prefetch();
       return run(store.db);
     }
