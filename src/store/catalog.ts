@@ -7,6 +7,7 @@ import { inScope } from './scope.ts';
 type Patch<T> = Partial<Omit<T, 'account' | 'region'>>;
 
 const packageByName = prepared((db, p: Scope & { name: string }) => db.selectFrom('packages').selectAll().$call(inScope(p)).where('name', '=', p.name));
+const packageForUpdate = prepared((db, p: Scope & { name: string }) => db.selectFrom('packages').selectAll().$call(inScope(p)).where('name', '=', p.name).forUpdate());
 const versionByName = prepared((db, p: Scope & { packageName: string; versionName: string }) =>
   db.selectFrom('package_versions').selectAll().$call(inScope(p)).where('package_name', '=', p.packageName).where('version_name', '=', p.versionName),
 );
@@ -18,13 +19,8 @@ export const packages = {
 
   /** Locks the package row for the rest of the transaction (PostgreSQL), serializing changes to it. */
   async lock(db: Db, scope: Scope, name: string, dialect: 'sqlite' | 'postgres'): Promise<PackageRow | undefined> {
-    let query = db
-      .selectFrom('packages')
-      .selectAll()
-      .$call(inScope(scope))
-      .where('name', '=', name);
-    if (dialect === 'postgres') query = query.forUpdate();
-    return query.executeTakeFirst();
+    const params = { account: scope.account, region: scope.region, name };
+    return (await (dialect === 'postgres' ? packageForUpdate(db, params) : packageByName(db, params)))[0];
   },
 
   async insert(db: Db, row: PackageRow): Promise<void> {
