@@ -41,7 +41,9 @@ export async function rawPgCreateTransactions(url: string, durationMs: number, c
   const pool = new pg.Pool({ connectionString: url, max: 10 });
   try {
     await pool.query(CREATE_SCHEMA);
-    await pool.query(`INSERT INTO packages VALUES ('000000000000', 'us-east-1', 'bench', 'arn:aws:iot:us-east-1:000000000000:package/bench', NULL, NULL, 0, 0)`);
+    await pool.query(
+      `INSERT INTO packages VALUES ('000000000000', 'us-east-1', 'bench', 'arn:aws:iot:us-east-1:000000000000:package/bench', NULL, NULL, 0, 0)`,
+    );
     let n = 0;
     const create = async () => {
       const i = n++;
@@ -51,13 +53,39 @@ export async function rawPgCreateTransactions(url: string, durationMs: number, c
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        await client.query('SELECT * FROM idempotency WHERE account = $1 AND region = $2 AND operation = $3 AND token = $4', ['000000000000', 'us-east-1', 'CreatePackageVersion', token]);
+        await client.query('SELECT * FROM idempotency WHERE account = $1 AND region = $2 AND operation = $3 AND token = $4', [
+          '000000000000',
+          'us-east-1',
+          'CreatePackageVersion',
+          token,
+        ]);
         await client.query('SELECT * FROM packages WHERE account = $1 AND region = $2 AND name = $3 FOR UPDATE', ['000000000000', 'us-east-1', 'bench']);
         await client.query('INSERT INTO package_versions VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)', [
-          '000000000000', 'us-east-1', 'bench', version, `arn:aws:iot:us-east-1:000000000000:package/bench/version/${version}`,
-          'bench version', '{"kind":"bench"}', null, null, 'DRAFT', null, null, null, now, now,
+          '000000000000',
+          'us-east-1',
+          'bench',
+          version,
+          `arn:aws:iot:us-east-1:000000000000:package/bench/version/${version}`,
+          'bench version',
+          '{"kind":"bench"}',
+          null,
+          null,
+          'DRAFT',
+          null,
+          null,
+          null,
+          now,
+          now,
         ]);
-        await client.query('INSERT INTO idempotency VALUES ($1, $2, $3, $4, $5, $6, $7)', ['000000000000', 'us-east-1', 'CreatePackageVersion', token, 'f'.repeat(64), '{"status":"DRAFT"}', now]);
+        await client.query('INSERT INTO idempotency VALUES ($1, $2, $3, $4, $5, $6, $7)', [
+          '000000000000',
+          'us-east-1',
+          'CreatePackageVersion',
+          token,
+          'f'.repeat(64),
+          '{"status":"DRAFT"}',
+          now,
+        ]);
         await client.query('COMMIT');
       } catch (err) {
         await client.query('ROLLBACK').catch(() => {});

@@ -8,7 +8,13 @@ import { inScope } from './scope.ts';
 type TokenKey = Scope & { operation: string; token: string; since: number };
 
 const lookup = prepared((db, p: TokenKey) =>
-  db.selectFrom('idempotency').selectAll().$call(inScope(p)).where('operation', '=', p.operation).where('token', '=', p.token).where('created_at', '>=', p.since),
+  db
+    .selectFrom('idempotency')
+    .selectAll()
+    .$call(inScope(p))
+    .where('operation', '=', p.operation)
+    .where('token', '=', p.token)
+    .where('created_at', '>=', p.since),
 );
 const deleteExpired = prepared((db, p: TokenKey) =>
   db.deleteFrom('idempotency').$call(inScope(p)).where('operation', '=', p.operation).where('token', '=', p.token).where('created_at', '<', p.since),

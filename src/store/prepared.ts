@@ -20,9 +20,7 @@ export function prepared<P extends object, R>(build: (db: Db, p: P) => Compilabl
     let entry = compiled.get(adapter);
     if (!entry) {
       const query = build(db, markers).compile();
-      const slots = query.parameters.map((value) =>
-        typeof value === 'string' && value.startsWith(MARKER) ? { name: value.slice(MARKER.length) } : { value },
-      );
+      const slots = query.parameters.map((value) => (typeof value === 'string' && value.startsWith(MARKER) ? { name: value.slice(MARKER.length) } : { value }));
       entry = { query, slots };
       compiled.set(adapter, entry);
     }
