@@ -158,7 +158,11 @@ function serialize(req: LoadRequest, host: string): Buffer {
 
 const HEAD_END = Buffer.from('\r\n\r\n');
 
-/** One socket per connection; each answer must be framed by Content-Length (what both servers send). */
+/**
+ * One socket per connection at a time; each answer must be framed by Content-Length (what both servers send). An
+ * answer with `Connection: close` (Flotilla closes a keep-alive connection after 1000 requests) is followed by a new
+ * socket, as a keep-alive Agent would do.
+ */
 function rawClient(
   target: URL,
   okStatus: (status: number) => boolean,
@@ -166,12 +170,11 @@ function rawClient(
   failed: (why: string) => void,
   next: () => LoadRequest | Promise<LoadRequest> | undefined,
 ) {
-  const sockets: Socket[] = [];
+  const sockets = new Set<Socket>();
   const port = Number(target.port);
   const worker = () =>
     new Promise<void>((resolve) => {
-      const socket = connect({ host: target.hostname, port, noDelay: true });
-      sockets.push(socket);
+      let socket: Socket;
       let buffered: Buffer = Buffer.alloc(0);
       let begin = 0;
       let inFlight = false;
@@ -194,34 +197,48 @@ function rawClient(
           failed(`building the request failed: ${err}`);
           finish();
         });
-      socket.on('connect', sendNext);
-      socket.on('error', (err) => {
-        if (!finished) failed(String(err));
-        finish();
-      });
-      socket.on('close', () => {
-        if (!finished && inFlight) failed('the server closed the connection before answering');
-        finish();
-      });
-      socket.on('data', (chunk: Buffer) => {
-        buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
-        const headEnd = buffered.indexOf(HEAD_END);
-        if (headEnd < 0) return;
-        const head = buffered.toString('latin1', 0, headEnd);
-        const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
-        if (!length) {
-          failed(`answer without Content-Length: ${head.slice(0, 200)}`);
-          return finish();
-        }
-        const total = headEnd + 4 + Number(length[1]);
-        if (buffered.length < total) return;
-        const status = Number(head.slice(9, 12));
-        if (okStatus(status)) latencies.push(performance.now() - begin);
-        else failed(`HTTP ${status}: ${buffered.toString('utf8', headEnd + 4, total).slice(0, 300)}`);
-        buffered = buffered.subarray(total);
-        inFlight = false;
-        void sendNext();
-      });
+      const open = () => {
+        const s = connect({ host: target.hostname, port, noDelay: true });
+        socket = s;
+        sockets.add(s);
+        buffered = Buffer.alloc(0);
+        s.on('connect', sendNext);
+        s.on('error', (err) => {
+          if (!finished) failed(String(err));
+          finish();
+        });
+        s.on('close', () => {
+          sockets.delete(s);
+          if (s !== socket) return; // replaced after a Connection: close
+          if (!finished && inFlight) failed('the server closed the connection before answering');
+          finish();
+        });
+        s.on('data', (chunk: Buffer) => {
+          buffered = buffered.length ? Buffer.concat([buffered, chunk]) : chunk;
+          const headEnd = buffered.indexOf(HEAD_END);
+          if (headEnd < 0) return;
+          const head = buffered.toString('latin1', 0, headEnd);
+          const length = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+          if (!length) {
+            failed(`answer without Content-Length: ${head.slice(0, 200)}`);
+            return finish();
+          }
+          const total = headEnd + 4 + Number(length[1]);
+          if (buffered.length < total) return;
+          const status = Number(head.slice(9, 12));
+          if (okStatus(status)) latencies.push(performance.now() - begin);
+          else failed(`HTTP ${status}: ${buffered.toString('utf8', headEnd + 4, total).slice(0, 300)}`);
+          buffered = buffered.subarray(total);
+          inFlight = false;
+          if (/\r\nconnection:\s*close/i.test(head)) {
+            s.destroy();
+            open();
+          } else {
+            void sendNext();
+          }
+        });
+      };
+      open();
     });
   return { worker, close: () => sockets.forEach((s) => s.destroy()) };
 }

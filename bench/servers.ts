@@ -83,8 +83,11 @@ function startChild(args: string[], ready: (line: string) => string | undefined,
   });
 }
 
-/** Flotilla through its CLI on SQLite in a fresh temp dir, verifying SigV4 signatures with the bench key. */
-export async function startFlotillaChild(extraNodeArgs: string[] = []): Promise<ServerProcess & { dataDir: string; mqttUrl?: string }> {
+/**
+ * Flotilla through its CLI with a fresh temp dir, verifying SigV4 signatures with the bench key; its store is SQLite
+ * in that dir unless `database` names another (a postgres:// URL).
+ */
+export async function startFlotillaChild(extraNodeArgs: string[] = [], database?: string): Promise<ServerProcess & { dataDir: string; mqttUrl?: string }> {
   const dataDir = makeTempDir('flotilla-bench-');
   const args = [
     ...extraNodeArgs,
@@ -93,6 +96,7 @@ export async function startFlotillaChild(extraNodeArgs: string[] = []): Promise<
     '--port', '0',
     '--mqtt-port', '0',
     '--data-dir', dataDir,
+    ...(database ? ['--database', database] : []),
     '--auth', 'sigv4',
     '--credentials', `${BENCH_KEY.accessKeyId}:${BENCH_KEY.secretAccessKey}`,
     '--log-level', 'warn',

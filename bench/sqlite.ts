@@ -11,7 +11,7 @@ export interface SqliteResult {
   meanMs: number;
 }
 
-const SCHEMA = `
+export const CREATE_SCHEMA = `
   CREATE TABLE package_versions (
     account text NOT NULL, region text NOT NULL, package_name text NOT NULL, version_name text NOT NULL,
     arn text NOT NULL, description text, attributes text, artifact text, recipe text, status text NOT NULL,
@@ -32,7 +32,7 @@ function open(dir: string, name: string) {
   const db = new BetterSqlite3(join(dir, name));
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = FULL');
-  db.exec(SCHEMA);
+  db.exec(CREATE_SCHEMA);
   db.prepare(`INSERT INTO packages VALUES ('000000000000', 'us-east-1', 'bench', 'arn:aws:iot:us-east-1:000000000000:package/bench', NULL, NULL, 0, 0)`).run();
   return db;
 }

@@ -1,6 +1,6 @@
 // restJson1 codec driven by the model: binds an HTTP request to a typed input, checks every modelled
 // constraint, and renders an output shape as the JSON body AWS would send.
-import type { ServiceModel, Shape } from './model.ts';
+import type { MemberRef, ServiceModel, Shape } from './model.ts';
 
 export interface HttpRequestParts {
   labels: Record<string, string>;
@@ -12,16 +12,33 @@ export interface HttpRequestParts {
 /** A request the client framed wrongly (bad JSON, wrong types); answered with the operation's validation error. */
 export class BindError extends Error {}
 
+interface Member {
+  name: string;
+  ref: MemberRef;
+  target: Shape;
+}
+
+const membersCache = new WeakMap<Shape, Member[]>();
+
+/** A structure's members with their shapes resolved, worked out once per shape (every request walks them). */
+function membersOf(model: ServiceModel, shape: Shape): Member[] {
+  let members = membersCache.get(shape);
+  if (!members) {
+    members = Object.entries(shape.members ?? {}).map(([name, ref]) => ({ name, ref, target: model.shapes[ref.shape] }));
+    membersCache.set(shape, members);
+  }
+  return members;
+}
+
 // ---------------------------------------------------------------- binding
 
 export function bindInput(model: ServiceModel, shapeName: string | undefined, req: HttpRequestParts): Record<string, unknown> {
   if (!shapeName) return {};
   const shape = model.shapes[shapeName];
-  const members = shape.members ?? {};
+  const members = membersOf(model, shape);
   const input: Record<string, unknown> = {};
   let bodyMembers = false;
-  for (const [name, ref] of Object.entries(members)) {
-    const target = model.shapes[ref.shape];
+  for (const { name, ref, target } of members) {
     const wire = ref.locationName ?? name;
     switch (ref.location) {
       case 'uri':
@@ -59,9 +76,9 @@ export function bindInput(model: ServiceModel, shapeName: string | undefined, re
   if (bodyMembers && !shape.payload) {
     const body = parseBody(req.body);
     if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new BindError('Request body must be a JSON object');
-    for (const [name, ref] of Object.entries(members)) {
+    for (const { name, ref, target } of members) {
       if (ref.location || !(name in body)) continue;
-      const value = fromJson(model, model.shapes[ref.shape], (body as Record<string, unknown>)[name], name);
+      const value = fromJson(model, target, (body as Record<string, unknown>)[name], name);
       if (value !== undefined) input[name] = value;
     }
   }
@@ -118,9 +135,9 @@ function fromJson(model: ServiceModel, shape: Shape, value: unknown, path: strin
     case 'structure': {
       if (typeof value !== 'object' || Array.isArray(value)) throw wrong('an object');
       const out: Record<string, unknown> = {};
-      for (const [name, ref] of Object.entries(shape.members ?? {})) {
+      for (const { name, target } of membersOf(model, shape)) {
         if (!(name in value)) continue;
-        const v = fromJson(model, model.shapes[ref.shape], (value as Record<string, unknown>)[name], `${path}.${name}`);
+        const v = fromJson(model, target, (value as Record<string, unknown>)[name], `${path}.${name}`);
         if (v !== undefined) out[name] = v;
       }
       return out;
@@ -205,9 +222,9 @@ function checkStructure(model: ServiceModel, shape: Shape, value: Record<string,
   for (const name of shape.required ?? []) {
     if (value[name] === undefined || value[name] === null) fail(problems, null, prefix + name, 'Member must not be null');
   }
-  for (const [name, ref] of Object.entries(shape.members ?? {})) {
+  for (const { name, target } of membersOf(model, shape)) {
     const v = value[name];
-    if (v !== undefined && v !== null) checkValue(model, model.shapes[ref.shape], v, prefix + name, problems);
+    if (v !== undefined && v !== null) checkValue(model, target, v, prefix + name, problems);
   }
 }
 
@@ -287,15 +304,14 @@ export function encodeOutput(model: ServiceModel, shapeName: string | undefined,
   if (!shapeName || !output) return { headers, body: '{}' };
   const shape = model.shapes[shapeName];
   const body: Record<string, unknown> = {};
-  for (const [name, ref] of Object.entries(shape.members ?? {})) {
+  for (const { name, ref, target } of membersOf(model, shape)) {
     const v = output[name];
     if (v === undefined || v === null) continue;
     if (ref.location === 'header') headers[ref.locationName ?? name] = String(v);
     else if (ref.location) continue;
     else if (shape.payload === name) {
-      const target = model.shapes[ref.shape];
       return { headers, body: target.type === 'blob' ? Buffer.from(v as Uint8Array) : JSON.stringify(toJson(model, target, v)) };
-    } else body[name] = toJson(model, model.shapes[ref.shape], v);
+    } else body[name] = toJson(model, target, v);
   }
   return { headers, body: JSON.stringify(body) };
 }
@@ -304,9 +320,9 @@ function toJson(model: ServiceModel, shape: Shape, value: unknown): unknown {
   switch (shape.type) {
     case 'structure': {
       const out: Record<string, unknown> = {};
-      for (const [name, ref] of Object.entries(shape.members ?? {})) {
+      for (const { name, target } of membersOf(model, shape)) {
         const v = (value as Record<string, unknown>)[name];
-        if (v !== undefined && v !== null) out[name] = toJson(model, model.shapes[ref.shape], v);
+        if (v !== undefined && v !== null) out[name] = toJson(model, target, v);
       }
       return out;
     }

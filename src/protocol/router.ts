@@ -46,9 +46,14 @@ export class Router {
 
   /** Finds the operation for a raw (still percent-encoded) path. Returns undefined when nothing matches. */
   match(method: string, rawPath: string): RouteMatch | undefined {
-    const segments = splitPath(rawPath).map(safeDecode);
-    if (segments.some((s) => s === undefined)) return undefined;
-    return walk(this.root, segments as string[], 0, method, {});
+    const segments = splitPath(rawPath);
+    for (let i = 0; i < segments.length; i++) {
+      if (!segments[i].includes('%')) continue;
+      const decoded = safeDecode(segments[i]);
+      if (decoded === undefined) return undefined;
+      segments[i] = decoded;
+    }
+    return walk(this.root, segments, 0, method, {});
   }
 }
 
@@ -72,7 +77,9 @@ function walk(node: Node, segments: string[], i: number, method: string, labels:
 }
 
 function splitPath(path: string): string[] {
-  const trimmed = path.replace(/^\/+/, '');
+  let start = 0;
+  while (path[start] === '/') start++;
+  const trimmed = start === 0 ? path : path.slice(start);
   return trimmed === '' ? [] : trimmed.split('/');
 }
 

@@ -1,5 +1,5 @@
 // SigV4: reads the credential scope of a request (header or presigned query) and verifies its signature.
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, hash, timingSafeEqual } from 'node:crypto';
 import { ServiceError } from './errors.ts';
 
 export interface Credential {
@@ -31,7 +31,7 @@ const ALGORITHM = 'AWS4-HMAC-SHA256';
 export const MAX_SKEW_MS = 15 * 60 * 1000;
 /** The longest life SigV4 allows a presigned URL: 7 days. */
 export const MAX_PRESIGNED_SECONDS = 7 * 24 * 60 * 60;
-const EMPTY_SHA256 = createHash('sha256').update('').digest('hex');
+const EMPTY_SHA256 = hash('sha256', '', 'hex');
 
 const refuse = (code: string, message: string) => new ServiceError(code, message);
 
@@ -101,8 +101,12 @@ export function uriEscape(text: string): string {
   return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
+/** A path of plain segments (unreserved characters only, none `.` or `..`, no empty one) is its own canonical form. */
+const PLAIN_PATH = /^(?:\/(?!\.\.?(?:\/|$))[A-Za-z0-9\-._~]+)+\/?$/;
+
 function canonicalPath(rawPath: string, service: string): string {
   if (service === 's3') return rawPath || '/';
+  if (PLAIN_PATH.test(rawPath)) return rawPath;
   // Other services sign the normalized, once-more-escaped path.
   const segments: string[] = [];
   for (const segment of rawPath.split('/')) {
@@ -149,6 +153,12 @@ function signingKey(secret: string, c: Credential): Buffer {
   return key;
 }
 
+/** A header value trimmed, its runs of whitespace made one space (the regex only where there is such a run). */
+function canonicalValue(value: string): string {
+  const trimmed = value.trim();
+  return /[^\S ]| {2}/.test(trimmed) ? trimmed.replace(/\s+/g, ' ') : trimmed;
+}
+
 /** True when the request carries its signature in the query string (a presigned URL) rather than a header. */
 export function isPresigned(req: Pick<SignedRequest, 'headers' | 'rawQuery'>): boolean {
   return header(req.headers, 'authorization') === undefined && new URLSearchParams(req.rawQuery).has('X-Amz-Credential');
@@ -183,9 +193,8 @@ export function verifySignature(req: SignedRequest, secretFor: (accessKeyId: str
   if (!signedHeaders.includes('host')) throw refuse('InvalidSignatureException', "The 'host' header must be signed");
 
   const payloadHash = payloadHashOf(req, credential.service === 's3', Boolean(auth.presigned));
-  const canonicalHeaders = signedHeaders
-    .map((name) => `${name}:${(header(req.headers, name) ?? '').trim().replace(/\s+/g, ' ')}\n`)
-    .join('');
+  let canonicalHeaders = '';
+  for (const name of signedHeaders) canonicalHeaders += `${name}:${canonicalValue(header(req.headers, name) ?? '')}\n`;
   const canonicalRequest = [
     req.method,
     canonicalPath(req.rawPath, credential.service),
@@ -195,7 +204,7 @@ export function verifySignature(req: SignedRequest, secretFor: (accessKeyId: str
     payloadHash,
   ].join('\n');
   const scope = `${credential.date}/${credential.region}/${credential.service}/aws4_request`;
-  const stringToSign = [ALGORITHM, amzDate, scope, createHash('sha256').update(canonicalRequest).digest('hex')].join('\n');
+  const stringToSign = `${ALGORITHM}\n${amzDate}\n${scope}\n${hash('sha256', canonicalRequest, 'hex')}`;
   const expected = createHmac('sha256', signingKey(secret, credential)).update(stringToSign).digest();
   const given = Buffer.from(signature, 'hex');
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
@@ -221,7 +230,7 @@ function payloadHashOf(req: SignedRequest, s3: boolean, presigned: boolean): str
   } else if (declared === 'UNSIGNED-PAYLOAD' || declared?.startsWith('STREAMING-')) {
     throw refuse('InvalidSignatureException', `x-amz-content-sha256: ${declared} is accepted by S3 only; sign the SHA-256 of the request body`);
   }
-  const actual = req.body.length === 0 ? EMPTY_SHA256 : createHash('sha256').update(req.body).digest('hex');
+  const actual = req.body.length === 0 ? EMPTY_SHA256 : hash('sha256', req.body, 'hex');
   if (declared !== undefined && declared !== actual) {
     throw refuse('InvalidSignatureException', 'The provided x-amz-content-sha256 header does not match what was computed.');
   }

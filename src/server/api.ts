@@ -151,8 +151,14 @@ export class Api {
       const output = typeof handler === 'function' ? await handler(input, context(db)) : await handler.run(input, context(db), prefetched);
       return encodeOutput(service.model, operation.output, output);
     };
+    if (operation.method === 'GET') {
+      // The hot read path: no transaction, and a plain handler without the phased wrapping.
+      if (typeof handler === 'function') return encodeOutput(service.model, operation.output, await handler(input, context(store.db)));
+      await prefetch();
+      return run(store.db);
+    }
     // A handler marked ownTransaction opens its own transactions (its effects follow its commits).
-    if (operation.method === 'GET' || (typeof handler === 'function' && handler.ownTransaction)) {
+    if (typeof handler === 'function' && handler.ownTransaction) {
       await prefetch();
       return run(store.db);
     }

@@ -202,8 +202,9 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onSend', async (_req, reply) => {
+  app.addHook('onSend', (_req, reply, payload, done) => {
     if (closing) reply.header('connection', 'close');
+    done(null, payload); // a callback hook: no promise per response
   });
   // Every body reaches the API as raw bytes: SigV4 hashes them and the model decides how to read them.
   app.removeAllContentTypeParsers();

@@ -1,29 +1,26 @@
 // Repositories of the Software Package Catalog: packages, versions and the package configuration.
 import type { Scope } from '../domain/arn.ts';
 import type { Db, PackageConfigRow, PackageRow, PackageVersionRow } from './schema.ts';
+import { prepared } from './prepared.ts';
 import { inScope } from './scope.ts';
 
 type Patch<T> = Partial<Omit<T, 'account' | 'region'>>;
 
+const packageByName = prepared((db, p: Scope & { name: string }) => db.selectFrom('packages').selectAll().$call(inScope(p)).where('name', '=', p.name));
+const packageForUpdate = prepared((db, p: Scope & { name: string }) => db.selectFrom('packages').selectAll().$call(inScope(p)).where('name', '=', p.name).forUpdate());
+const versionByName = prepared((db, p: Scope & { packageName: string; versionName: string }) =>
+  db.selectFrom('package_versions').selectAll().$call(inScope(p)).where('package_name', '=', p.packageName).where('version_name', '=', p.versionName),
+);
+
 export const packages = {
-  get(db: Db, scope: Scope, name: string): Promise<PackageRow | undefined> {
-    return db
-      .selectFrom('packages')
-      .selectAll()
-      .$call(inScope(scope))
-      .where('name', '=', name)
-      .executeTakeFirst();
+  async get(db: Db, scope: Scope, name: string): Promise<PackageRow | undefined> {
+    return (await packageByName(db, { account: scope.account, region: scope.region, name }))[0];
   },
 
   /** Locks the package row for the rest of the transaction (PostgreSQL), serializing changes to it. */
   async lock(db: Db, scope: Scope, name: string, dialect: 'sqlite' | 'postgres'): Promise<PackageRow | undefined> {
-    let query = db
-      .selectFrom('packages')
-      .selectAll()
-      .$call(inScope(scope))
-      .where('name', '=', name);
-    if (dialect === 'postgres') query = query.forUpdate();
-    return query.executeTakeFirst();
+    const params = { account: scope.account, region: scope.region, name };
+    return (await (dialect === 'postgres' ? packageForUpdate(db, params) : packageByName(db, params)))[0];
   },
 
   async insert(db: Db, row: PackageRow): Promise<void> {
@@ -46,14 +43,8 @@ export const packages = {
 };
 
 export const versions = {
-  get(db: Db, scope: Scope, packageName: string, versionName: string): Promise<PackageVersionRow | undefined> {
-    return db
-      .selectFrom('package_versions')
-      .selectAll()
-      .$call(inScope(scope))
-      .where('package_name', '=', packageName)
-      .where('version_name', '=', versionName)
-      .executeTakeFirst();
+  async get(db: Db, scope: Scope, packageName: string, versionName: string): Promise<PackageVersionRow | undefined> {
+    return (await versionByName(db, { account: scope.account, region: scope.region, packageName, versionName }))[0];
   },
 
   async insert(db: Db, row: PackageVersionRow): Promise<void> {
