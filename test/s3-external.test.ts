@@ -153,7 +153,7 @@ describe('crash safety', () => {
       method: 'PUT',
       path: '/crash/partial',
       headers: {
-        authorization: 'AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=' + '0'.repeat(64),
+        authorization: `AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`,
         'x-amz-date': '20260101T000000Z',
         'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
         'content-length': String(1024 * 1024),
