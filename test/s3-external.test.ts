@@ -115,7 +115,8 @@ describe('embedded BlobStore', () => {
     ['sigv4', { auth: 'sigv4' as const, credentials: `${EXT.accessKeyId}:${EXT.secretAccessKey}` }],
   ] as const) {
     test(`head, get and presignGet (${name})`, TEST, async () => {
-      const server = (servers[name] = await startTestServer(options));
+      const server = await startTestServer(options);
+      servers[name] = server;
       cleanups.push(() => server.stop());
       const seeded = await seed(s3Client(server.endpoint));
       assert.equal(server.flotilla.blob.kind, 'embedded');
