@@ -12,21 +12,14 @@ import {
   type IoTClient,
   type ListThingGroupsCommandInput,
 } from '@aws-sdk/client-iot';
+import { thingGroupNames } from './support/registry.ts';
 import { startTestServer, expectError } from './support/server.ts';
 
 const server = await startTestServer();
 after(() => server.stop());
 
-async function groupsListed(client: IoTClient, input: ListThingGroupsCommandInput = {}): Promise<string[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListThingGroupsCommand({ ...input, maxResults: 2, nextToken }));
-    names.push(...page.thingGroups!.map((g) => g.groupName!));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
-}
+/** Two names a page, so that every listing below crosses pages. */
+const groupsListed = (client: IoTClient, input: ListThingGroupsCommandInput = {}) => thingGroupNames(client, { ...input, maxResults: 2 });
 
 test('ListThingGroups: recursive defaults to true, with or without parentGroup; namePrefixFilter narrows either', async () => {
   const client = server.freshAccount().client;

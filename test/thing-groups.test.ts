@@ -17,26 +17,15 @@ import {
   UpdateThingGroupCommand,
   UpdateThingGroupsForThingCommand,
   type IoTClient,
-  type ListThingGroupsCommandInput,
   type ListThingsInThingGroupCommandInput,
 } from '@aws-sdk/client-iot';
 import { Store } from '../src/store/store.ts';
 import { thingGroups } from '../src/store/things.ts';
+import { thingGroupNames as groupsListed } from './support/registry.ts';
 import { startTestServer, expectError } from './support/server.ts';
 
 const server = await startTestServer();
 after(() => server.stop());
-
-async function groupsListed(client: IoTClient, input: ListThingGroupsCommandInput = {}): Promise<string[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListThingGroupsCommand({ ...input, nextToken }));
-    names.push(...page.thingGroups!.map((g) => g.groupName!));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
-}
 
 async function thingsListed(client: IoTClient, input: ListThingsInThingGroupCommandInput): Promise<{ names: string[]; pages: number }> {
   const names: string[] = [];
