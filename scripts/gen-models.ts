@@ -76,7 +76,7 @@ for (const service of SERVICES) {
     operations,
     shapes,
   };
-  writeFileSync(join(outDir, `${service}.json`), JSON.stringify(model) + '\n');
+  writeFileSync(join(outDir, `${service}.json`), `${JSON.stringify(model)}\n`);
   console.log(`${service}: ${Object.keys(operations).length} operations, ${Object.keys(shapes).length} shapes`);
 }
 

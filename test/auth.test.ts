@@ -111,7 +111,9 @@ describe('--auth sigv4', () => {
 
   test('a body changed after signing is 403 and is not applied', async () => {
     const body = '{"description":"honest"}';
-    const evil = (req: { body?: string }) => void (req.body = '{"description":"evil"}');
+    const evil = (req: { body?: string }) => {
+      req.body = '{"description":"evil"}';
+    };
     const plain = await signedFetch(server, { method: 'PUT', path: '/packages/tampered', body, tamper: evil });
     assert.deepEqual([plain.status, plain.errorType], [403, 'InvalidSignatureException']);
     const declared = await signedFetch(server, { method: 'PUT', path: '/packages/tampered', body, headers: { 'x-amz-content-sha256': sha256(body) }, tamper: evil });
@@ -122,9 +124,15 @@ describe('--auth sigv4', () => {
 
   test('a path, header or signature changed after signing is 403', async () => {
     const cases: RawCall['tamper'][] = [
-      (req) => void (req.path = '/packages/other'),
-      (req) => void (req.headers['x-flotilla-note'] = 'changed'),
-      (req) => void (req.headers.authorization = req.headers.authorization.replace(/Signature=([0-9a-f])/, (_m, c) => `Signature=${c === '0' ? '1' : '0'}`)),
+      (req) => {
+        req.path = '/packages/other';
+      },
+      (req) => {
+        req.headers['x-flotilla-note'] = 'changed';
+      },
+      (req) => {
+        req.headers.authorization = req.headers.authorization.replace(/Signature=([0-9a-f])/, (_m, c) => `Signature=${c === '0' ? '1' : '0'}`);
+      },
     ];
     for (const tamper of cases) {
       const res = await signedFetch(server, { path: '/packages/signed', headers: { 'x-flotilla-note': 'signed' }, tamper });
@@ -161,7 +169,9 @@ describe('--auth sigv4 is as strict as AWS', () => {
         path: '/packages/unsigned-body',
         body: '{"description":"honest"}',
         headers: { 'x-amz-content-sha256': declared },
-        tamper: (req) => void (req.body = '{"description":"swapped"}'),
+        tamper: (req) => {
+          req.body = '{"description":"swapped"}';
+        },
       });
       assert.deepEqual([swapped.status, swapped.errorType], [403, 'InvalidSignatureException'], declared);
       assert.match(swapped.body.message, /accepted by S3 only/);
@@ -250,7 +260,10 @@ describe('--auth off', () => {
   });
 
   test('a body changed after signing is served: signatures are not checked', async () => {
-    const res = await signedFetch(server, { method: 'PUT', path: '/packages/unchecked', body: '{}', credentials: { accessKeyId: 'k', secretAccessKey: 's' }, tamper: (req) => void (req.body = '{"description":"changed"}') });
+    const res = await signedFetch(server, { method: 'PUT', path: '/packages/unchecked', body: '{}', credentials: { accessKeyId: 'k', secretAccessKey: 's' }, tamper: (req) => {
+        req.body = '{"description":"changed"}';
+      },
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
   });
 

@@ -108,10 +108,12 @@ test('a validation claimed more than 3 times without ending is FAILED at the nex
     .where('version_name', '=', versionName)
     .execute();
   const deadline = Date.now() + 20_000;
-  let status: string | undefined;
-  while ((status = (await iot.send(new GetPackageVersionCommand({ packageName: 'fw', versionName }))).sbomValidationStatus) === 'IN_PROGRESS') {
+  const statusNow = async () => (await iot.send(new GetPackageVersionCommand({ packageName: 'fw', versionName }))).sbomValidationStatus;
+  let status = await statusNow();
+  while (status === 'IN_PROGRESS') {
     if (Date.now() > deadline) assert.fail('never gave up');
     await new Promise((r) => setTimeout(r, 100));
+    status = await statusNow();
   }
   assert.equal(status, 'FAILED');
   const results = (await iot.send(new ListSbomValidationResultsCommand({ packageName: 'fw', versionName }))).validationResultSummaries ?? [];
@@ -123,7 +125,12 @@ test('PostgreSQL: an idle connection that fails is logged, and the server goes o
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-pool-'));
   const database = await createTestDatabase(dataDir);
   const lines: string[] = [];
-  const log = pino({ level: 'warn' }, new Writable({ write: (chunk, _enc, done) => (lines.push(String(chunk)), done()) }));
+  const log = pino({ level: 'warn' }, new Writable({
+      write: (chunk, _enc, done) => {
+        lines.push(String(chunk));
+        done();
+      },
+    }));
   const flotilla = await startFlotilla({ port: 0, mqttPort: 0, dataDir, database: database.url }, log);
   try {
     assert.equal((await fetch(`${flotilla.endpoint}/packages`)).status, 200);

@@ -1,6 +1,6 @@
 // End to end through @aws-sdk/client-iot: billing groups, their members, and billingGroupName on things.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import {
   AddThingToBillingGroupCommand,
   CreateBillingGroupCommand,
@@ -16,25 +16,16 @@ import {
   UpdateBillingGroupCommand,
   type IoTClient,
 } from '@aws-sdk/client-iot';
-import { startTestServer, type TestServer, expectError } from './support/server.ts';
+import { startTestServer, expectError } from './support/server.ts';
 
-let server: TestServer;
-before(async () => {
-  server = await startTestServer();
-});
+const server = await startTestServer();
 after(() => server.stop());
-
-let accounts = 0;
-function freshAccount(): { client: IoTClient; account: string } {
-  const account = String(440000000000 + ++accounts);
-  return { client: server.iot({ accessKeyId: account }), account };
-}
 
 const members = async (client: IoTClient, billingGroupName: string) => (await client.send(new ListThingsInBillingGroupCommand({ billingGroupName }))).things;
 const groupOf = async (client: IoTClient, thingName: string) => (await client.send(new DescribeThingCommand({ thingName }))).billingGroupName;
 
 test('CreateBillingGroup, DescribeBillingGroup, tags, and idempotent re-create', async () => {
-  const { client, account } = freshAccount();
+  const { client, account } = server.freshAccount();
   const created = await client.send(
     new CreateBillingGroupCommand({ billingGroupName: 'lab', billingGroupProperties: { billingGroupDescription: 'Lab devices' }, tags: [{ Key: 'cost', Value: 'r&d' }] }),
   );
@@ -67,11 +58,11 @@ test('CreateBillingGroup, DescribeBillingGroup, tags, and idempotent re-create',
   await expectError(() => client.send(new DescribeBillingGroupCommand({ billingGroupName: 'nope' })), 'ResourceNotFoundException', 404);
   await expectError(() => client.send(new CreateBillingGroupCommand({ billingGroupName: 'bad name' })), 'InvalidRequestException', 400);
   // Another account sees nothing of it.
-  await expectError(() => freshAccount().client.send(new DescribeBillingGroupCommand({ billingGroupName: 'lab' })), 'ResourceNotFoundException', 404);
+  await expectError(() => server.freshAccount().client.send(new DescribeBillingGroupCommand({ billingGroupName: 'lab' })), 'ResourceNotFoundException', 404);
 });
 
 test('UpdateBillingGroup bumps the version and honours expectedVersion; DeleteBillingGroup too', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   const { billingGroupArn } = await client.send(new CreateBillingGroupCommand({ billingGroupName: 'g', billingGroupProperties: { billingGroupDescription: 'one' }, tags: [{ Key: 'k', Value: 'v' }] }));
   assert.equal((await client.send(new UpdateBillingGroupCommand({ billingGroupName: 'g', billingGroupProperties: { billingGroupDescription: 'two' } }))).version, 2);
   assert.equal((await client.send(new UpdateBillingGroupCommand({ billingGroupName: 'g', billingGroupProperties: {}, expectedVersion: 2 }))).version, 3);
@@ -100,7 +91,7 @@ test('UpdateBillingGroup bumps the version and honours expectedVersion; DeleteBi
 });
 
 test('ListBillingGroups: name order, namePrefixFilter, pages', async () => {
-  const { client, account } = freshAccount();
+  const { client, account } = server.freshAccount();
   for (const name of ['beta', 'alpha-2', 'alpha-1', 'gamma', 'Alpha']) await client.send(new CreateBillingGroupCommand({ billingGroupName: name }));
   const names: string[] = [];
   let nextToken: string | undefined;
@@ -124,7 +115,7 @@ test('ListBillingGroups: name order, namePrefixFilter, pages', async () => {
 });
 
 test('members: add by name or ARN, a thing is in one billing group (adding moves it), remove, list with pages', async () => {
-  const { client, account } = freshAccount();
+  const { client, account } = server.freshAccount();
   const a = await client.send(new CreateBillingGroupCommand({ billingGroupName: 'a' }));
   await client.send(new CreateBillingGroupCommand({ billingGroupName: 'b' }));
   const names = ['t3', 't1', 't2'];
@@ -170,7 +161,7 @@ test('members: add by name or ARN, a thing is in one billing group (adding moves
 });
 
 test('billingGroupName on CreateThing and DescribeThing; deletes of things and groups drop memberships', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   await client.send(new CreateBillingGroupCommand({ billingGroupName: 'fleet' }));
   const t = await client.send(new CreateThingCommand({ thingName: 'dev', billingGroupName: 'fleet' }));
   assert.equal(await groupOf(client, 'dev'), 'fleet');

@@ -147,9 +147,9 @@ test('attributes: at most 3072 UTF-8 bytes of keys and values together, keys and
   const create = (versionName: string, attributes: Record<string, string>) =>
     iot.send(new CreatePackageVersionCommand({ packageName, versionName, attributes }));
   await create('ascii-max', { k: 'v'.repeat(3071) });
-  await create('utf8-max', { k: 'é'.repeat(1535) + 'a' }); // 1 + 3070 + 1 bytes
+  await create('utf8-max', { k: `${'é'.repeat(1535)}a` }); // 1 + 3070 + 1 bytes
   await create('split-max', { ab: 'x'.repeat(1000), cd: 'y'.repeat(2068) });
-  assert.deepEqual((await get(packageName, 'utf8-max')).attributes, { k: 'é'.repeat(1535) + 'a' });
+  assert.deepEqual((await get(packageName, 'utf8-max')).attributes, { k: `${'é'.repeat(1535)}a` });
   const over: Record<string, string>[] = [{ k: 'v'.repeat(3072) }, { k: 'é'.repeat(1536) }, { ab: 'x'.repeat(1000), cd: 'y'.repeat(2069) }];
   for (const attributes of over) {
     await expectError(() => create(uniq('over'), attributes), 'ValidationException', 400, /3072/);
@@ -161,14 +161,14 @@ test('attributes: at most 3072 UTF-8 bytes of keys and values together, keys and
   assert.deepEqual((await listAll(packageName)).names, ['ascii-max', 'split-max', 'utf8-max']);
 
   // The same limit on update, in DRAFT.
-  await iot.send(new UpdatePackageVersionCommand({ packageName, versionName: 'ascii-max', attributes: { z: 'é'.repeat(1535) + 'a' } }));
+  await iot.send(new UpdatePackageVersionCommand({ packageName, versionName: 'ascii-max', attributes: { z: `${'é'.repeat(1535)}a` } }));
   await expectError(
     () => iot.send(new UpdatePackageVersionCommand({ packageName, versionName: 'ascii-max', attributes: { z: 'é'.repeat(1536) } })),
     'ValidationException',
     400,
     /3072/,
   );
-  assert.deepEqual((await get(packageName, 'ascii-max')).attributes, { z: 'é'.repeat(1535) + 'a' });
+  assert.deepEqual((await get(packageName, 'ascii-max')).attributes, { z: `${'é'.repeat(1535)}a` });
 });
 
 test('creating a version that exists is a ConflictException naming it', async () => {

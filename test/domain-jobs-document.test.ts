@@ -31,6 +31,14 @@ const catalog: CatalogView = {
   version: (p, v) => VERSIONS[`${p}@${v}`],
 };
 
+/** A signer that notes each request in `seen` and answers `url`. */
+function recordingSigner(seen: PresignRequest[], url = 'u'): (req: PresignRequest) => string {
+  return (req) => {
+    seen.push(req);
+    return url;
+  };
+}
+
 function created(document: string, ctx: CreateContext) {
   const r = resolveAtCreate(document, { catalog, ...ctx });
   assert.ok(r.ok, r.ok ? '' : r.errors.join('; '));
@@ -115,7 +123,7 @@ test('artifact location: names made concrete at CreateJob, signed from the artif
   assert.equal(r.document, '{"u":"${aws:iot:package:app:version:2.0.0:artifact-location:s3-presigned-url}"}');
   const seen: PresignRequest[] = [];
   const out = renderForDevice(r.document, {
-    presign: (req) => (seen.push(req), 'https://signed/1'),
+    presign: recordingSigner(seen, 'https://signed/1'),
     artifactOf: (ref) => catalog.version(ref.packageName, ref.versionName)?.artifact,
   });
   assert.equal(out.document, '{"u":"https://signed/1"}');
@@ -153,7 +161,7 @@ test('upload: execution variables bound at execution creation, then signed as a 
   const bound = bindExecutionVariables(doc, { thingName: 'pump-7', jobId: 'job1', executionNumber: '3' });
   assert.equal(bound, '{"log":"${aws:iot:s3-presigned-url-upload:https://s3.us-east-1.amazonaws.com/logs/pump-7/job1-3/pump-7.txt}","x":"${thingName}"}');
   const seen: PresignRequest[] = [];
-  renderForDevice(bound, { presign: (req) => (seen.push(req), 'u') });
+  renderForDevice(bound, { presign: recordingSigner(seen) });
   assert.deepEqual(seen, [{ method: 'PUT', location: { bucket: 'logs', key: 'pump-7/job1-3/pump-7.txt' } }]);
 });
 
@@ -164,7 +172,7 @@ test('upload: variables at most twice each, never in the bucket, no others', () 
   assert.match(JSON.stringify(up('https://s3.amazonaws.com/b/${region}/k')), /unknown variable/);
   assert.deepEqual(parsePlaceholder('aws:iot:s3-presigned-url-upload'), { kind: 'presignedUpload' });
   const seen: PresignRequest[] = [];
-  renderForDevice('"${aws:iot:s3-presigned-url-upload}"', { presign: (req) => (seen.push(req), 'u') });
+  renderForDevice('"${aws:iot:s3-presigned-url-upload}"', { presign: recordingSigner(seen) });
   assert.deepEqual(seen, [{ method: 'PUT', location: undefined }], 'no bucket and key: the caller picks the location');
 });
 

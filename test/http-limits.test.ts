@@ -26,7 +26,10 @@ function rawExchange(parts: string[], gapMs = 0, giveUpMs = 15_000): Promise<Ans
     const started = Date.now();
     const socket = connect(Number(url.port), url.hostname);
     const chunks: Buffer[] = [];
-    const timer = setTimeout(() => (socket.destroy(), reject(new Error('the server never closed the connection'))), giveUpMs);
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('the server never closed the connection'));
+    }, giveUpMs);
     socket.on('data', (c) => chunks.push(c));
     socket.on('error', () => {}); // a reset after the answer is fine; the answer is what counts
     socket.on('close', () => {

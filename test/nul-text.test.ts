@@ -1,7 +1,7 @@
 // U+0000 in any text input is refused at the protocol edge with the operation's validation error, on both stores
 // alike (PostgreSQL cannot store it; SQLite could, so without one rule the stores would disagree).
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import {
   CreateJobCommand,
   CreatePackageCommand,
@@ -9,19 +9,14 @@ import {
   GetPackageCommand,
   ListJobsCommand,
   TagResourceCommand,
-  type IoTClient,
 } from '@aws-sdk/client-iot';
-import { expectError, startTestServer, type TestServer } from './support/server.ts';
+import { expectError, startTestServer } from './support/server.ts';
 
 const NUL = /Member must not contain the character U\+0000 \(NUL\)/;
 
-let server: TestServer;
-let iot: IoTClient;
-before(async () => {
-  server = await startTestServer();
-  iot = server.iot();
-});
+const server = await startTestServer();
 after(() => server.stop());
+const iot = server.iot();
 
 test('CreatePackage: a description or tag value with U+0000 is a ValidationException, and nothing is created', async () => {
   const err = await expectError(() => iot.send(new CreatePackageCommand({ packageName: 'nul-description', description: 'a\u0000b' })), 'ValidationException', 400, NUL);

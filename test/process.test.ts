@@ -228,7 +228,9 @@ describe('flotilla serve', () => {
       [serveArgs(data, '--blob', 'ftp://s3:9000'), /--blob .*ftp:\/\/s3:9000/],
     ];
     const stderrs = await Promise.all(cases.map(([args]) => refusal(args)));
-    stderrs.forEach((stderr, i) => assert.match(stderr, cases[i][1], cases[i][0].join(' ')));
+    stderrs.forEach((stderr, i) => {
+      assert.match(stderr, cases[i][1], cases[i][0].join(' '));
+    });
   });
 });
 

@@ -1,7 +1,7 @@
 // End to end through @aws-sdk/client-iot: registry behaviour third-party suites check against AWS — ListThingGroups'
 // `recursive` default, idempotent re-creates with explicitly empty properties, and AWS's wording of conflicts.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import {
   CreateThingCommand,
   CreateThingGroupCommand,
@@ -12,30 +12,17 @@ import {
   type IoTClient,
   type ListThingGroupsCommandInput,
 } from '@aws-sdk/client-iot';
-import { startTestServer, type TestServer, expectError } from './support/server.ts';
+import { thingGroupNames } from './support/registry.ts';
+import { startTestServer, expectError } from './support/server.ts';
 
-let server: TestServer;
-before(async () => {
-  server = await startTestServer();
-});
+const server = await startTestServer();
 after(() => server.stop());
 
-let accounts = 0;
-const freshAccount = (): IoTClient => server.iot({ accessKeyId: String(450000000000 + ++accounts) });
-
-async function groupsListed(client: IoTClient, input: ListThingGroupsCommandInput = {}): Promise<string[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListThingGroupsCommand({ ...input, maxResults: 2, nextToken }));
-    names.push(...page.thingGroups!.map((g) => g.groupName!));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
-}
+/** Two names a page, so that every listing below crosses pages. */
+const groupsListed = (client: IoTClient, input: ListThingGroupsCommandInput = {}) => thingGroupNames(client, { ...input, maxResults: 2 });
 
 test('ListThingGroups: recursive defaults to true, with or without parentGroup; namePrefixFilter narrows either', async () => {
-  const client = freshAccount();
+  const client = server.freshAccount().client;
   // a ─ a1 ─ a11 ─ a111, a ─ a2, b
   for (const [name, parent] of [['a'], ['a1', 'a'], ['a11', 'a1'], ['a111', 'a11'], ['a2', 'a'], ['b']]) {
     await client.send(new CreateThingGroupCommand({ thingGroupName: name, parentGroupName: parent }));
@@ -61,7 +48,7 @@ test('ListThingGroups: recursive defaults to true, with or without parentGroup; 
 });
 
 test('idempotent re-creates: explicitly empty properties equal absent ones', async () => {
-  const client = freshAccount();
+  const client = server.freshAccount().client;
   const type = await client.send(new CreateThingTypeCommand({ thingTypeName: 'sensor' }));
   for (const thingTypeProperties of [{}, { searchableAttributes: [] }, { thingTypeDescription: '' }, { mqtt5Configuration: { propagatingAttributes: [] } }]) {
     const again = await client.send(new CreateThingTypeCommand({ thingTypeName: 'sensor', thingTypeProperties }));
@@ -92,7 +79,7 @@ test('idempotent re-creates: explicitly empty properties equal absent ones', asy
 });
 
 test('conflicts are worded as AWS words them', async () => {
-  const client = freshAccount();
+  const client = server.freshAccount().client;
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { thingGroupDescription: 'd' } }));
   await expectError(() => client.send(new CreateThingGroupCommand({ thingGroupName: 'g' })), 'ResourceAlreadyExistsException', 409, /^Thing Group g already exists in current account with different properties$/);
   await client.send(new CreateThingCommand({ thingName: 't', attributePayload: { attributes: { a: '1' } } }));

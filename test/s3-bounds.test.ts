@@ -66,7 +66,7 @@ describe('documentSource', () => {
 
   before(async () => {
     // An "S3" that answers every GET with a chunked body of no advertised length that goes on and on.
-    fake = createServer((req, res) => {
+    fake = createServer((_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json', etag: '"x"' });
       const piece = Buffer.alloc(64 * 1024, 0x20);
       let left = 64 * 1024 * 1024;

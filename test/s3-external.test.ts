@@ -115,7 +115,8 @@ describe('embedded BlobStore', () => {
     ['sigv4', { auth: 'sigv4' as const, credentials: `${EXT.accessKeyId}:${EXT.secretAccessKey}` }],
   ] as const) {
     test(`head, get and presignGet (${name})`, TEST, async () => {
-      const server = (servers[name] = await startTestServer(options));
+      const server = await startTestServer(options);
+      servers[name] = server;
       cleanups.push(() => server.stop());
       const seeded = await seed(s3Client(server.endpoint));
       assert.equal(server.flotilla.blob.kind, 'embedded');
@@ -153,7 +154,7 @@ describe('crash safety', () => {
       method: 'PUT',
       path: '/crash/partial',
       headers: {
-        authorization: 'AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=' + '0'.repeat(64),
+        authorization: `AWS4-HMAC-SHA256 Credential=AKIDTEST/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=${'0'.repeat(64)}`,
         'x-amz-date': '20260101T000000Z',
         'x-amz-content-sha256': 'UNSIGNED-PAYLOAD',
         'content-length': String(1024 * 1024),

@@ -15,7 +15,7 @@ function expectedFormat(r: ManifestRow): string | undefined {
   return undefined;
 }
 
-function checkReport(r: ManifestRow, rep: FileReport): void {
+function checkReport(rep: FileReport): void {
   assert.ok(rep.fileName, 'fileName set');
   if (rep.validationResult === 'FAILED') {
     assert.ok(rep.errorCode, `${rep.fileName}: FAILED with an errorCode`);
@@ -38,7 +38,7 @@ describe('each sample gets the verdict MANIFEST.tsv gives it (default policy)', 
   for (const r of rows) {
     test(`${r.file}: ${r.expected}${r.errorCode ? ` (${r.errorCode})` : ''} [${r.policy}]`, async () => {
       const reports = await validateSbom(sbomFixture(r.file), r.file);
-      for (const rep of reports) checkReport(r, rep);
+      for (const rep of reports) checkReport(rep);
       if (r.format === 'zip') {
         // e.g. note "entries: SUCCEEDED, FAILED", members listed in source_path "members: a b"
         const members = r.source_path.replace(/^members:\s*/, '').split(/\s+/);

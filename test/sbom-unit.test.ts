@@ -28,6 +28,13 @@ const spdx = (extra: Record<string, unknown> = {}, spdxVersion = 'SPDX-2.3') => 
   spdxVersion, dataLicense: 'CC0-1.0', SPDXID: 'SPDXRef-DOCUMENT', name: 'unit', documentNamespace: 'https://example.com/unit',
   creationInfo: { created: '2026-01-01T00:00:00Z', creators: ['Tool: unit'] }, ...extra,
 });
+/** A seeded generator of whole numbers below n: the same "random" cases on every run. */
+function seededRandom(seed: number): (n: number) => number {
+  return (n) => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return seed % n;
+  };
+}
 const pkg = (id: string, extra: Record<string, unknown> = {}) => ({
   SPDXID: id, name: id, downloadLocation: 'NOASSERTION', licenseConcluded: 'MIT', licenseDeclared: 'MIT', copyrightText: 'NOASSERTION', ...extra,
 });
@@ -136,8 +143,7 @@ describe('uniqueItems, linear', () => {
   test('same verdicts as ajv`s own uniqueItems on random arrays', () => {
     const ajv = new Ajv();
     const stock = ajv.compile({ type: 'array', uniqueItems: true });
-    let seed = 42;
-    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const rnd = seededRandom(42);
     const value = (depth: number): unknown => {
       switch (rnd(depth > 2 ? 5 : 7)) {
         case 0: return rnd(3);
@@ -174,8 +180,7 @@ describe('uniqueItems, linear', () => {
     };
     const stock = new Ajv({ allErrors: true }).compile(schema);
     const linear = new Ajv({ allErrors: true, code: { process: linearErrorMerge } }).compile(schema);
-    let seed = 7;
-    const rnd = (n: number) => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) % n);
+    const rnd = seededRandom(7);
     const node = (depth: number): unknown => {
       if (rnd(8) === 0) return rnd(2) ? 'x' : 3;
       const o: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
 // End to end through @aws-sdk/client-iot: static thing groups, their hierarchy and members.
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import {
   AddThingToThingGroupCommand,
   CreateThingCommand,
@@ -17,36 +17,15 @@ import {
   UpdateThingGroupCommand,
   UpdateThingGroupsForThingCommand,
   type IoTClient,
-  type ListThingGroupsCommandInput,
   type ListThingsInThingGroupCommandInput,
 } from '@aws-sdk/client-iot';
 import { Store } from '../src/store/store.ts';
 import { thingGroups } from '../src/store/things.ts';
-import { startTestServer, type TestServer, expectError } from './support/server.ts';
+import { thingGroupNames as groupsListed } from './support/registry.ts';
+import { startTestServer, expectError } from './support/server.ts';
 
-let server: TestServer;
-before(async () => {
-  server = await startTestServer();
-});
+const server = await startTestServer();
 after(() => server.stop());
-
-let accounts = 0;
-/** A client of an account of its own, and its account id. */
-function freshAccount(): { client: IoTClient; account: string } {
-  const account = String(330000000000 + ++accounts);
-  return { client: server.iot({ accessKeyId: account }), account };
-}
-
-async function groupsListed(client: IoTClient, input: ListThingGroupsCommandInput = {}): Promise<string[]> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(new ListThingGroupsCommand({ ...input, nextToken }));
-    names.push(...page.thingGroups!.map((g) => g.groupName!));
-    nextToken = page.nextToken;
-  } while (nextToken);
-  return names;
-}
 
 async function thingsListed(client: IoTClient, input: ListThingsInThingGroupCommandInput): Promise<{ names: string[]; pages: number }> {
   const names: string[] = [];
@@ -77,7 +56,7 @@ async function hierarchy(client: IoTClient) {
 }
 
 test('CreateThingGroup then DescribeThingGroup, with properties, parent, root-to-parent chain and version', async () => {
-  const { client, account } = freshAccount();
+  const { client, account } = server.freshAccount();
   const root = await client.send(new CreateThingGroupCommand({ thingGroupName: 'fleet', tags: [{ Key: 'team', Value: 'ops' }] }));
   assert.equal(root.thingGroupArn, `arn:aws:iot:us-east-1:${account}:thinggroup/fleet`);
   assert.ok(root.thingGroupId);
@@ -109,7 +88,7 @@ test('CreateThingGroup then DescribeThingGroup, with properties, parent, root-to
 });
 
 test('CreateThingGroup is idempotent for the same configuration; otherwise ResourceAlreadyExists with resourceId and resourceArn', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   const first = await client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { thingGroupDescription: 'd' } }));
   const again = await client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { thingGroupDescription: 'd' } }));
   assert.equal(again.thingGroupId, first.thingGroupId);
@@ -121,7 +100,7 @@ test('CreateThingGroup is idempotent for the same configuration; otherwise Resou
 });
 
 test('CreateThingGroup with a missing parent is InvalidRequest; a hierarchy is at most 7 levels deep', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   await expectError(() => client.send(new CreateThingGroupCommand({ thingGroupName: 'orphan', parentGroupName: 'none' })), 'InvalidRequestException', 400);
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'l1' }));
   for (let i = 2; i <= 7; i++) await client.send(new CreateThingGroupCommand({ thingGroupName: `l${i}`, parentGroupName: `l${i - 1}` }));
@@ -130,7 +109,7 @@ test('CreateThingGroup with a missing parent is InvalidRequest; a hierarchy is a
 });
 
 test('UpdateThingGroup merges or replaces attributes, returns the new version, and refuses a stale expectedVersion', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { attributePayload: { attributes: { a: '1', b: '2' } } } }));
   const v2 = await client.send(new UpdateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { attributePayload: { attributes: { b: '', c: '3' }, merge: true } } }));
   assert.equal(v2.version, 2);
@@ -148,7 +127,7 @@ test('UpdateThingGroup merges or replaces attributes, returns the new version, a
 });
 
 test('DeleteThingGroup: refused while it has child groups, VersionConflict on a stale version, missing succeeds', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   await hierarchy(client);
   await expectError(() => client.send(new DeleteThingGroupCommand({ thingGroupName: 'root' })), 'InvalidRequestException', 400, /child groups/);
   await expectError(() => client.send(new DeleteThingGroupCommand({ thingGroupName: 'leaf', expectedVersion: 9 })), 'VersionConflictException', 409);
@@ -163,7 +142,7 @@ test('DeleteThingGroup: refused while it has child groups, VersionConflict on a 
 });
 
 test('ListThingGroups: all, roots only, children, descendants, name prefix, pagination', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   await hierarchy(client);
   assert.deepEqual(await groupsListed(client), ['leaf', 'mid', 'root', 'root2']);
   assert.deepEqual(await groupsListed(client, { recursive: false }), ['root', 'root2']);
@@ -180,7 +159,7 @@ test('ListThingGroups: all, roots only, children, descendants, name prefix, pagi
 });
 
 test('ListThingsInThingGroup lists direct members, or every member of a 3-level hierarchy when recursive, with pages', async () => {
-  const { client } = freshAccount();
+  const { client, account } = server.freshAccount();
   await hierarchy(client);
   assert.deepEqual((await thingsListed(client, { thingGroupName: 'root' })).names, ['r1']);
   assert.deepEqual((await thingsListed(client, { thingGroupName: 'root', recursive: true })).names, ['l1', 'l2', 'm1', 'm2', 'r1']);
@@ -190,7 +169,7 @@ test('ListThingsInThingGroup lists direct members, or every member of a 3-level 
   assert.equal(paged.pages, 3);
   await expectError(() => client.send(new ListThingsInThingGroupCommand({ thingGroupName: 'none' })), 'ResourceNotFoundException', 404);
   // The repository the jobs service uses agrees.
-  const scope = { account: String(330000000000 + accounts), region: 'us-east-1' };
+  const scope = { account, region: 'us-east-1' };
   const store = await Store.open(server.database);
   try {
     assert.deepEqual(await thingGroups.thingsInGroup(store.db, scope, 'root', true), ['l1', 'l2', 'm1', 'm2', 'r1']);
@@ -202,7 +181,7 @@ test('ListThingsInThingGroup lists direct members, or every member of a 3-level 
 });
 
 test('AddThingToThingGroup / RemoveThingFromThingGroup by name or ARN, idempotent, with ResourceNotFound for missing ones', async () => {
-  const { client, account } = freshAccount();
+  const { client, account } = server.freshAccount();
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'a' }));
   const { thingArn } = await client.send(new CreateThingCommand({ thingName: 't' }));
   const groupArn = `arn:aws:iot:us-east-1:${account}:thinggroup/a`;
@@ -221,7 +200,7 @@ test('AddThingToThingGroup / RemoveThingFromThingGroup by name or ARN, idempoten
 });
 
 test('a thing is in at most 10 groups and in at most one group of a hierarchy', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   await client.send(new CreateThingCommand({ thingName: 't' }));
   for (let i = 0; i < 11; i++) await client.send(new CreateThingGroupCommand({ thingGroupName: `g${String(i).padStart(2, '0')}` }));
   for (let i = 0; i < 10; i++) await client.send(new AddThingToThingGroupCommand({ thingGroupName: `g${String(i).padStart(2, '0')}`, thingName: 't' }));
@@ -239,7 +218,7 @@ test('a thing is in at most 10 groups and in at most one group of a hierarchy', 
 });
 
 test('UpdateThingGroupsForThing adds and removes groups in one call; a missing group changes nothing', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   await client.send(new CreateThingCommand({ thingName: 't' }));
   for (const g of ['a', 'b', 'c']) await client.send(new CreateThingGroupCommand({ thingGroupName: g }));
   await client.send(new UpdateThingGroupsForThingCommand({ thingName: 't', thingGroupsToAdd: ['a', 'b'] }));
@@ -252,7 +231,7 @@ test('UpdateThingGroupsForThing adds and removes groups in one call; a missing g
 });
 
 test('DeleteThing removes the thing from its groups', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   await hierarchy(client);
   await client.send(new DeleteThingCommand({ thingName: 'm1' }));
   assert.deepEqual((await thingsListed(client, { thingGroupName: 'mid' })).names, ['m2']);
@@ -261,8 +240,8 @@ test('DeleteThing removes the thing from its groups', async () => {
 });
 
 test('thing groups are isolated by account: neither names nor ARNs reach another account', async () => {
-  const a = freshAccount();
-  const b = freshAccount();
+  const a = server.freshAccount();
+  const b = server.freshAccount();
   await a.client.send(new CreateThingGroupCommand({ thingGroupName: 'g' }));
   await a.client.send(new CreateThingCommand({ thingName: 't' }));
   await expectError(() => b.client.send(new DescribeThingGroupCommand({ thingGroupName: 'g' })), 'ResourceNotFoundException', 404);
@@ -278,7 +257,7 @@ test('thing groups are isolated by account: neither names nor ARNs reach another
 });
 
 test('concurrent additions cannot take a thing past 10 groups, nor into a group being deleted', async () => {
-  const { client } = freshAccount();
+  const { client } = server.freshAccount();
   await client.send(new CreateThingCommand({ thingName: 't' }));
   const names = Array.from({ length: 12 }, (_, i) => `c${String(i).padStart(2, '0')}`);
   for (const thingGroupName of names) await client.send(new CreateThingGroupCommand({ thingGroupName }));

@@ -102,27 +102,35 @@ class Mqtt5Bridge extends Duplex {
         if (!packet.clientId) this.assignedClientId = packet.clientId = `flotilla-${randomUUID()}`;
         const { properties: _p, ...connect } = packet;
         const will = connect.will && { ...connect.will, properties: undefined };
-        return this.toBroker({ ...connect, will, protocolVersion: 4 } as Packet);
+        this.toBroker({ ...connect, will, protocolVersion: 4 } as Packet);
+        return;
       }
       case 'publish': {
         const alias = p.properties?.topicAlias as number | undefined;
         if (alias !== undefined) {
           if (packet.topic) this.aliases.set(alias, packet.topic);
           else if (this.aliases.has(alias)) packet.topic = this.aliases.get(alias)!;
-          else return void this.destroy(new Error('unknown topic alias'));
+          else {
+            this.destroy(new Error('unknown topic alias'));
+            return;
+          }
         }
-        return this.toBroker({ ...packet, properties: undefined } as Packet);
+        this.toBroker({ ...packet, properties: undefined } as Packet);
+        return;
       }
       case 'unsubscribe':
         this.unsubscribeCounts.set(packet.messageId!, packet.unsubscriptions.length);
-        return this.toBroker({ ...packet, properties: undefined } as Packet);
+        this.toBroker({ ...packet, properties: undefined } as Packet);
+        return;
       case 'subscribe':
-        return this.toBroker({ ...packet, properties: undefined, subscriptions: packet.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })) } as Packet);
+        this.toBroker({ ...packet, properties: undefined, subscriptions: packet.subscriptions.map((s) => ({ topic: s.topic, qos: s.qos })) } as Packet);
+        return;
       case 'auth':
         // Enhanced authentication is not offered: a client asking for it is closed.
-        return void this.destroy();
+        this.destroy();
+        return;
       default:
-        return this.toBroker({ ...p, properties: undefined, reasonCode: undefined } as Packet);
+        this.toBroker({ ...p, properties: undefined, reasonCode: undefined } as Packet);
     }
   }
 

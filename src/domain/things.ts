@@ -38,7 +38,7 @@ export function sortedAttributes(attributes: Attributes): Attributes {
 
 export function sameAttributes(a: Attributes, b: Attributes): boolean {
   const ka = Object.keys(a);
-  return ka.length === Object.keys(b).length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && b[k] === a[k]);
+  return ka.length === Object.keys(b).length && ka.every((k) => Object.hasOwn(b, k) && b[k] === a[k]);
 }
 
 /**

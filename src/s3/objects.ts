@@ -3,7 +3,7 @@ import type { S3BucketRow, S3ObjectRow } from '../store/schema.ts';
 import { headerOfAlgorithm, type ChecksumAlgorithm } from './checksums.ts';
 import { emptyResponse, type S3Call, type S3Response } from './context.ts';
 import { httpTime, S3Error } from './xml.ts';
-import { header, receiveBody } from './upload.ts';
+import { header, receiveBody, type Received } from './upload.ts';
 
 const MAX_KEY_BYTES = 1024;
 const MAX_METADATA_BYTES = 2048;
@@ -43,7 +43,7 @@ export async function putObject(c: S3Call): Promise<S3Response> {
   await bucketOrFail(c);
   const meta = userMetadata(c);
   const temp = c.objects.files.createTemp();
-  let received;
+  let received: Received;
   try {
     received = await receiveBody(c.body, c.headers, temp.stream, { maxSize: c.maxObjectSize, signing: c.signing });
   } catch (err) {

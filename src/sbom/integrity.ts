@@ -86,7 +86,8 @@ export class IdRegistry {
     return this.seen.has(id);
   }
   firstAt(id: string): string {
-    return (this.firstPaths ??= this.index()).get(id) ?? '?';
+    this.firstPaths ??= this.index();
+    return this.firstPaths.get(id) ?? '?';
   }
 }
 
@@ -114,7 +115,11 @@ function spdxFindings(d: Obj): Finding[] {
   const ids = new IdRegistry(() => {
     const m = new Map<string, string>();
     firstPath(m, d.SPDXID, () => '/SPDXID');
-    for (const key of SPDX_ELEMENTS) arr(d[key]).forEach((el, i) => isObj(el) && firstPath(m, el.SPDXID, () => ptr(key, i, 'SPDXID')));
+    for (const key of SPDX_ELEMENTS) {
+      arr(d[key]).forEach((el, i) => {
+        if (isObj(el)) firstPath(m, el.SPDXID, () => ptr(key, i, 'SPDXID'));
+      });
+    }
     return m;
   });
   if (typeof d.SPDXID === 'string') {
@@ -157,17 +162,20 @@ function spdxFindings(d: Obj): Finding[] {
     const b = unresolved(r.relatedSpdxElement);
     if (b) out.add(ptr('relationships', i, 'relatedSpdxElement'), b);
   }
-  arr(d.packages).forEach((p, i) => isObj(p) && arr(p.hasFiles).forEach((ref, j) => {
-    const why = unresolved(ref);
-    if (why) out.add(ptr('packages', i, 'hasFiles', j), why);
-  }));
+  arr(d.packages).forEach((p, i) => {
+    if (!isObj(p)) return;
+    arr(p.hasFiles).forEach((ref, j) => {
+      const why = unresolved(ref);
+      if (why) out.add(ptr('packages', i, 'hasFiles', j), why);
+    });
+  });
   arr(d.snippets).forEach((sn, i) => {
     const why = isObj(sn) ? unresolved(sn.snippetFromFile) : null;
     if (why) out.add(ptr('snippets', i, 'snippetFromFile'), why);
   });
 
   const declared = new Set<string>();
-  arr(d.hasExtractedLicensingInfos).forEach((l) => isObj(l) && typeof l.licenseId === 'string' && declared.add(l.licenseId));
+  for (const l of arr(d.hasExtractedLicensingInfos)) if (isObj(l) && typeof l.licenseId === 'string') declared.add(l.licenseId);
   for (const key of SPDX_ELEMENTS) {
     const list = arr(d[key]);
     const fields = SPDX_LICENSE_FIELDS[key];
@@ -179,7 +187,9 @@ function spdxFindings(d: Obj): Finding[] {
         if (typeof v === 'string') checkLicenseExpression(out, () => ptr(key, i, f), v, declared);
       }
       for (const f of fields.many) {
-        arr(el[f]).forEach((v, j) => typeof v === 'string' && checkLicenseExpression(out, () => ptr(key, i, f, j), v, declared));
+        arr(el[f]).forEach((v, j) => {
+          if (typeof v === 'string') checkLicenseExpression(out, () => ptr(key, i, f, j), v, declared);
+        });
       }
     }
   }

@@ -123,7 +123,10 @@ const engines = new Map<boolean, Engine>();
 
 function engine(allErrors: boolean): Engine {
   let e = engines.get(allErrors);
-  if (!e) engines.set(allErrors, (e = { ajv: newAjv(allErrors), sharedAdded: false, compiled: new Map() }));
+  if (!e) {
+    e = { ajv: newAjv(allErrors), sharedAdded: false, compiled: new Map() };
+    engines.set(allErrors, e);
+  }
   return e;
 }
 

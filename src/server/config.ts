@@ -161,26 +161,25 @@ function wholeNumber(flag: string, n: number): number {
   return n;
 }
 
+/** The URL `value` spells, or undefined where it is not one. */
+function parsedUrl(value: string): URL | undefined {
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
 function checkBlob(value: string): string {
   if (value === 'embedded') return value;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
+  const url = parsedUrl(value);
   if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`--blob must be embedded or the http(s) URL of an S3 endpoint, not ${value}`);
   return value;
 }
 
 function checkBroker(value: string): string {
   if (value === 'embedded') return value;
-  let url: URL | undefined;
-  try {
-    url = new URL(value);
-  } catch {
-    url = undefined;
-  }
+  const url = parsedUrl(value);
   if (!url || !['mqtt:', 'mqtts:', 'ws:', 'wss:'].includes(url.protocol) || !url.hostname) {
     throw new ConfigError(`--broker must be embedded or the mqtt(s):// URL of an MQTT 5 broker, not ${value}`);
   }

@@ -8,7 +8,10 @@ const { errorCodes } = Fastify; // through the default export: the build inlines
 
 export function readBufferedBody(payload: Readable, contentLengthHeader: string | undefined, limit: number, done: (err: Error | null, body?: Buffer) => void): void {
   const contentLength = Number(contentLengthHeader);
-  if (contentLength > limit) return done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+  if (contentLength > limit) {
+    done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());
+    return;
+  }
   const chunks: Buffer[] = [];
   let received = 0;
   const cleanup = () => {

@@ -23,7 +23,7 @@ import { Store } from '../store/store.ts';
 import type { BlobStore } from '../blob/blob.ts';
 import { isS3Request } from '../s3/endpoint.ts';
 import { openBlob, type BlobSetup } from './blob-setup.ts';
-import { Api, IDEMPOTENCY_WINDOW_MS } from './api.ts';
+import { Api, IDEMPOTENCY_WINDOW_MS, type RawResponse } from './api.ts';
 import { readBufferedBody } from './raw-body.ts';
 import { openBus } from '../bus/bus.ts';
 import { EmbeddedBus } from '../bus/embedded.ts';
@@ -96,7 +96,7 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   const presence = new StorePresence(store, logger);
   const authorizer = openAuthorizer(scope);
   server.authorizer = authorizer;
-  let bus;
+  let bus: Awaited<ReturnType<typeof openBus>>;
   try {
     const held = (await retained.all(store.db, scope)).map((r) => ({ topic: r.topic, payload: r.payload, qos: r.qos === 0 ? (0 as const) : (1 as const) }));
     bus = await openBus({ config, authorizer, handlers: topicHandlers, events: presence, retained: held, log: logger });
@@ -232,7 +232,7 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
 
   // The full SBOM validation report (every file's errors and warnings), authenticated and scoped as the AWS API.
   app.get<{ Params: { packageName: string; versionName: string } }>('/_flotilla/sbom-report/:packageName/:versionName', async (req, reply) => {
-    let res;
+    let res: RawResponse;
     try {
       const scope = api.authenticateRequest({ method: req.method, url: req.raw.url ?? '/', headers: req.headers, body: Buffer.alloc(0) });
       const { packageName, versionName } = req.params;

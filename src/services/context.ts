@@ -82,7 +82,7 @@ export async function fetched<T>(read: () => Promise<T>): Promise<Fetched<T>> {
   }
 }
 
-export function valueOf<T>(f: Fetched<T>): T {
+export function fetchedValue<T>(f: Fetched<T>): T {
   if (!f.ok) throw f.error;
   return f.value;
 }

@@ -14,7 +14,7 @@ import { executions, jobs, jobTargets } from '../store/jobs.ts';
 import type { JobRow } from '../store/schema.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import { fetched, phased, valueOf, type Fetched, type Handlers, type RequestContext } from './context.ts';
+import { fetched, phased, fetchedValue, type Fetched, type Handlers, type RequestContext } from './context.ts';
 import {
   catalogFor,
   checkConfigs,
@@ -74,7 +74,7 @@ async function readSource(input: IoT.CreateJobRequest, ctx: RequestContext): Pro
 /** The document read in the prefetch; the transaction re-checks that the URL it resolved is the one read. */
 function sourceDocument(read: SourceRead | undefined, url: string): string {
   if (read?.url !== url) throw invalidRequest(`The job template's documentSource changed while the job was being created; retry the request`);
-  return valueOf(read.document);
+  return fetchedValue(read.document);
 }
 
 /** The document as written (before substitution) and the documentSource to report, request first, then template. */

@@ -8,7 +8,7 @@ import type { PackageVersionRow } from '../store/schema.ts';
 import { sbomResults } from '../store/sbom.ts';
 import { isUniqueViolation } from '../store/store.ts';
 import { tags } from '../store/tags.ts';
-import { phased, valueOf, type Handlers, type RequestContext } from './context.ts';
+import { phased, fetchedValue, type Handlers, type RequestContext } from './context.ts';
 import { fetchObject } from './objects.ts';
 import { pageRequest } from './paging.ts';
 
@@ -31,7 +31,7 @@ export const packageVersionHandlers = {
       if (!(await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect))) {
         throw validation(`Package ${packageName} does not exist; create the package before its versions`);
       }
-      if (prefetched) valueOf(prefetched);
+      if (prefetched) fetchedValue(prefetched);
       const arn = packageVersionArn(ctx.scope, packageName, versionName);
       const now = ctx.now.getTime();
       const row: PackageVersionRow = {
@@ -100,7 +100,7 @@ export const packageVersionHandlers = {
       // Every ConflictException of this operation names the version, as the lifecycle ones do.
       requireValid(checkEditable(status, input), (reason) => conflict(reason, versionName));
       requireValid(checkAttributesSize(input.attributes), validation);
-      if (prefetched) valueOf(prefetched);
+      if (prefetched) fetchedValue(prefetched);
       const patch: Partial<PackageVersionRow> = { updated_at: ctx.now.getTime() };
       if (input.description !== undefined) patch.description = input.description;
       if (input.attributes !== undefined) patch.attributes = json(input.attributes);

@@ -8,7 +8,7 @@ import { packages, versions } from '../store/catalog.ts';
 import { effects } from '../store/effects.ts';
 import type { Db, PackageVersionRow } from '../store/schema.ts';
 import { sbomResults, type VersionKey } from '../store/sbom.ts';
-import { phased, valueOf, type Handlers, type RequestContext } from './context.ts';
+import { phased, fetchedValue, type Handlers, type RequestContext } from './context.ts';
 import { fetchObject } from './objects.ts';
 import { pageRequest } from './paging.ts';
 
@@ -34,7 +34,7 @@ export const sbomHandlers = {
       // Locking the package row serializes this with DeletePackageVersion and other changes of the package.
       await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect);
       const row = await requireVersion(ctx, packageName, versionName);
-      const { loc, head } = valueOf(prefetched);
+      const { loc, head } = fetchedValue(prefetched);
       // Pin the version read, so that the validated bytes and anything served later are the same object.
       const version = loc.version ?? head.versionId;
       const sbom: IoT.Sbom = { s3Location: { bucket: loc.bucket, key: loc.key, ...(version !== undefined ? { version } : {}) } };

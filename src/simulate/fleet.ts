@@ -81,7 +81,9 @@ export class Fleet {
       client.on('error', () => this.counts.errors++);
       this.clients.push(client);
     }
-    things.forEach((thing, i) => this.devices.set(thing, { thing, client: this.clients[i % count]!, asked: false, done: false }));
+    things.forEach((thing, i) => {
+      this.devices.set(thing, { thing, client: this.clients[i % count]!, asked: false, done: false });
+    });
     // Subscribe in slices, then ask for work: a device at boot asks for its next job, as an agent does.
     for (let i = 0; i < count; i++) {
       const mine = things.filter((_, j) => j % count === i);

@@ -144,7 +144,7 @@ export const executions = {
 
   /** The latest execution of each thing of the job (the one the counters and cancels look at). */
   latest(db: Db, scope: Scope, jobId: string, statuses?: string[]): Promise<JobExecutionRow[]> {
-    let query = latestOfEachThing(db, scope, jobId).selectAll('e');
+    let query = latestExecutions(db, scope, jobId).selectAll('e');
     if (statuses) query = query.where('e.status', 'in', statuses);
     return query.orderBy('e.thing_name').execute();
   },
@@ -192,8 +192,8 @@ export const executions = {
   },
 };
 
-/** Executions of the job that are their thing's latest (highest execution number). */
-function latestOfEachThing(db: Db, scope: Scope, jobId: string) {
+/** Executions of the job that are their thing's latest (highest execution number): a retried thing counts once. */
+export function latestExecutions(db: Db, scope: Scope, jobId: string) {
   return db
     .selectFrom('job_executions as e')
     .$call(inScope(scope))

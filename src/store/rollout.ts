@@ -4,35 +4,14 @@ import { sql } from 'kysely';
 import type { Scope } from '../domain/arn.ts';
 import type { Dialect } from './migrations.ts';
 import type { Db, JobExecutionRow } from './schema.ts';
+import { latestExecutions } from './jobs.ts';
 import { inScope } from './scope.ts';
 import { thingGroups } from './things.ts';
-
-/** Only each thing's latest execution counts (a retried thing counts once). */
-function latestOnly(db: Db, scope: Scope, jobId: string) {
-  return db
-    .selectFrom('job_executions as e')
-    .where('e.account', '=', scope.account)
-    .where('e.region', '=', scope.region)
-    .where('e.job_id', '=', jobId)
-    .where(({ not, exists, selectFrom }) =>
-      not(
-        exists(
-          selectFrom('job_executions as n')
-            .select('n.execution_number')
-            .whereRef('n.account', '=', 'e.account')
-            .whereRef('n.region', '=', 'e.region')
-            .whereRef('n.job_id', '=', 'e.job_id')
-            .whereRef('n.thing_name', '=', 'e.thing_name')
-            .whereRef('n.execution_number', '>', 'e.execution_number'),
-        ),
-      ),
-    );
-}
 
 export const rollout = {
   /** Things per status of their latest execution: the jobProcessDetails counters. */
   async counts(db: Db, scope: Scope, jobId: string): Promise<Map<string, number>> {
-    const rows = await latestOnly(db, scope, jobId)
+    const rows = await latestExecutions(db, scope, jobId)
       .select(['e.status', (eb) => eb.fn.countAll<number>().as('n')])
       .groupBy('e.status')
       .execute();
@@ -50,7 +29,7 @@ export const rollout = {
 
   /** Latest executions of the job in the given statuses, `limit` at a time. */
   latestIn(db: Db, scope: Scope, jobId: string, statuses: string[], limit: number): Promise<JobExecutionRow[]> {
-    return latestOnly(db, scope, jobId).selectAll('e').where('e.status', 'in', statuses).orderBy('e.thing_name').limit(limit).execute();
+    return latestExecutions(db, scope, jobId).selectAll('e').where('e.status', 'in', statuses).orderBy('e.thing_name').limit(limit).execute();
   },
 
   /** When the releases (first executions) of the rate window happened, oldest first; at most `limit`. */

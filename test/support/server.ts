@@ -17,6 +17,8 @@ export interface TestServer {
   database: string;
   /** An IoT client signed with the given access key (a 12-digit key selects that account). */
   iot(options?: { accessKeyId?: string; secretAccessKey?: string; region?: string }): IoTClient;
+  /** A client of an account no other caller on this server has had: tests sharing a server do not see each other's resources. */
+  freshAccount(): { client: IoTClient; account: string };
   stop(): Promise<void>;
 }
 
@@ -46,15 +48,21 @@ export async function startTestServer(options: FlotillaOptions = {}): Promise<Te
   const database = await createTestDatabase(dataDir);
   const flotilla = await startFlotilla({ port: 0, mqttPort: 0, dataDir, database: database.url, logLevel: 'error', ...options });
   const clients: IoTClient[] = [];
+  const iot: TestServer['iot'] = ({ accessKeyId = 'AKIDTEST', secretAccessKey = 'secret', region = 'us-east-1' } = {}) => {
+    const client = new IoTClient({ endpoint: flotilla.endpoint, region, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
+    clients.push(client);
+    return client;
+  };
+  let accounts = 0;
   return {
     flotilla,
     endpoint: flotilla.endpoint,
     dataDir,
     database: database.url,
-    iot({ accessKeyId = 'AKIDTEST', secretAccessKey = 'secret', region = 'us-east-1' } = {}) {
-      const client = new IoTClient({ endpoint: flotilla.endpoint, region, credentials: { accessKeyId, secretAccessKey }, maxAttempts: 1 });
-      clients.push(client);
-      return client;
+    iot,
+    freshAccount() {
+      const account = String(100000000000 + ++accounts);
+      return { client: iot({ accessKeyId: account }), account };
     },
     async stop() {
       for (const client of clients) client.destroy();

@@ -99,7 +99,9 @@ export function checkSchedulingConfig(config: SchedulingConfig, now: number): st
   if (config.endBehavior !== undefined && !['STOP_ROLLOUT', 'CANCEL', 'FORCE_CANCEL'].includes(config.endBehavior)) {
     problems.push('endBehavior must be one of STOP_ROLLOUT, CANCEL, FORCE_CANCEL');
   }
-  (config.maintenanceWindows ?? []).forEach((w, i) => problems.push(...checkMaintenanceWindow(w, now, `maintenanceWindows[${i}]`)));
+  (config.maintenanceWindows ?? []).forEach((w, i) => {
+    problems.push(...checkMaintenanceWindow(w, now, `maintenanceWindows[${i}]`));
+  });
   return problems;
 }
 
