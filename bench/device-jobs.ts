@@ -20,9 +20,11 @@ const REPLY_TIMEOUT_MS = 30_000;
 /** Runs `work` over `items` with at most `limit` in flight. */
 async function pool<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) await work(items[next++]!);
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) await work(items[next++]!);
+    }),
+  );
 }
 
 /** One device: its client and a way to await the reply to its own request (matched by clientToken). */
@@ -47,7 +49,13 @@ class Device {
   static async connect(url: string, thing: string): Promise<Device> {
     // Like the device SDKs, without Nagle: mqtt.js has no option for it, so it gets its socket from here.
     const { hostname, port } = new URL(url);
-    const client = new mqtt.MqttClient(() => createConnection({ host: hostname, port: Number(port), noDelay: true }), { protocolVersion: 4, clientId: `bench-${thing}`, reconnectPeriod: 0, connectTimeout: 30_000, keepalive: 300 });
+    const client = new mqtt.MqttClient(() => createConnection({ host: hostname, port: Number(port), noDelay: true }), {
+      protocolVersion: 4,
+      clientId: `bench-${thing}`,
+      reconnectPeriod: 0,
+      connectTimeout: 30_000,
+      keepalive: 300,
+    });
     await new Promise<void>((resolve, reject) => {
       client.once('connect', () => resolve());
       client.once('error', reject);
@@ -88,7 +96,9 @@ export async function benchDeviceJobs(): Promise<void> {
     await pool(things, 50, async (thing) => devices.push(await Device.connect(flotilla.mqttUrl!, thing)));
     const connectMs = performance.now() - t;
     for (let j = 0; j < JOBS; j++) {
-      await iot.send(new CreateJobCommand({ jobId: `bench-job-${j}`, targets: [group.thingGroupArn!], document: JSON.stringify({ operation: 'bench', n: j }) }));
+      await iot.send(
+        new CreateJobCommand({ jobId: `bench-job-${j}`, targets: [group.thingGroupArn!], document: JSON.stringify({ operation: 'bench', n: j }) }),
+      );
     }
 
     const latencies: number[] = [];
@@ -116,10 +126,16 @@ export async function benchDeviceJobs(): Promise<void> {
     const f0 = (n: number) => Math.round(n).toLocaleString('en-US');
     console.log(`7. Jobs device protocol over MQTT (${f0(DEVICES)} connected devices, MQTT 3.1.1, SQLite, ${JOBS} jobs each)`);
     console.log(`  connect + subscribe  ${f0(DEVICES)} devices in ${(connectMs / 1000).toFixed(2)} s`);
-    console.log(`  round trips          ${f0(latencies.length)} (start-next → update SUCCEEDED, 4 messages each) in ${elapsedS.toFixed(2)} s, with notify/notify-next`);
+    console.log(
+      `  round trips          ${f0(latencies.length)} (start-next → update SUCCEEDED, 4 messages each) in ${elapsedS.toFixed(2)} s, with notify/notify-next`,
+    );
     console.log(`  throughput           ${f0(latencies.length / elapsedS)} round trips/s`);
-    console.log(`  latency              p50 ${quantile(latencies, 0.5).toFixed(1)} ms   p99 ${quantile(latencies, 0.99).toFixed(1)} ms   max ${latencies.at(-1)!.toFixed(1)} ms`);
-    console.log(`  server CPU           ${Math.round(serverCpu * 100)} % of a core; load generator ${Math.round(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100)} % of a core`);
+    console.log(
+      `  latency              p50 ${quantile(latencies, 0.5).toFixed(1)} ms   p99 ${quantile(latencies, 0.99).toFixed(1)} ms   max ${latencies.at(-1)!.toFixed(1)} ms`,
+    );
+    console.log(
+      `  server CPU           ${Math.round(serverCpu * 100)} % of a core; load generator ${Math.round(((cpu.user + cpu.system) / 1e6 / elapsedS) * 100)} % of a core`,
+    );
     console.log(`  server peak RSS      ${f0(peakRssMiB(flotilla.pid))} MiB`);
   } finally {
     await Promise.all(devices.map((d) => d.client.endAsync(true).catch(() => {})));

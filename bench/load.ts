@@ -85,24 +85,21 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
     const one = (req: LoadRequest) =>
       new Promise<void>((resolve) => {
         const begin = performance.now();
-        const r = request(
-          { agent, host: target.hostname, port: target.port, method: req.method, path: req.path, headers: req.headers },
-          (res) => {
-            const ok = okStatus(res.statusCode ?? 0);
-            const chunks: Buffer[] = [];
-            if (ok) res.resume();
-            else res.on('data', (c: Buffer) => chunks.push(c));
-            res.on('end', () => {
-              if (ok) latencies.push(performance.now() - begin);
-              else failed(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`);
-              resolve();
-            });
-            res.on('error', (err) => {
-              failed(String(err));
-              resolve();
-            });
-          },
-        );
+        const r = request({ agent, host: target.hostname, port: target.port, method: req.method, path: req.path, headers: req.headers }, (res) => {
+          const ok = okStatus(res.statusCode ?? 0);
+          const chunks: Buffer[] = [];
+          if (ok) res.resume();
+          else res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () => {
+            if (ok) latencies.push(performance.now() - begin);
+            else failed(`HTTP ${res.statusCode}: ${Buffer.concat(chunks).toString('utf8').slice(0, 300)}`);
+            resolve();
+          });
+          res.on('error', (err) => {
+            failed(String(err));
+            resolve();
+          });
+        });
         r.on('error', (err) => {
           failed(String(err));
           resolve();
@@ -240,5 +237,10 @@ function rawClient(
       };
       open();
     });
-  return { worker, close: () => sockets.forEach((s) => s.destroy()) };
+  return {
+    worker,
+    close: () => {
+      for (const s of sockets) s.destroy();
+    },
+  };
 }

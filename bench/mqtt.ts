@@ -52,7 +52,9 @@ export async function benchMqttConnections(): Promise<void> {
     const after = rssKiB(server.pid);
     const perConnection = (after - before) / sockets.length;
     console.log('\nMQTT idle connections (embedded broker, MQTT 3.1.1, raw clients)');
-    console.log(`  connections:            ${sockets.length}${limitedBy ? ` (stopped at ${limitedBy}; ulimit -n is the bound)` : ''}, connected in ${connectSeconds.toFixed(1)} s`);
+    console.log(
+      `  connections:            ${sockets.length}${limitedBy ? ` (stopped at ${limitedBy}; ulimit -n is the bound)` : ''}, connected in ${connectSeconds.toFixed(1)} s`,
+    );
     console.log(`  broker RSS:             ${(before / 1024).toFixed(1)} MiB idle → ${(after / 1024).toFixed(1)} MiB`);
     console.log(`  RSS per connection:     ${perConnection.toFixed(1)} KB (target ≤ ${TARGET_KB} KB)`);
   } finally {

@@ -40,7 +40,18 @@ async function seed(database: string, group: string, prefix: string, count: numb
     await store.transaction(async (tx) => {
       await tx
         .insertInto('thing_groups')
-        .values({ ...SCOPE, name: group, arn: thingGroupArn(SCOPE, group), group_id: `g-${group}`, parent_name: null, description: null, attributes: '{}', version: 1, created_at: now, updated_at: now })
+        .values({
+          ...SCOPE,
+          name: group,
+          arn: thingGroupArn(SCOPE, group),
+          group_id: `g-${group}`,
+          parent_name: null,
+          description: null,
+          attributes: '{}',
+          version: 1,
+          created_at: now,
+          updated_at: now,
+        })
         .execute();
     });
     for (let i = 0; i < count; i += 5000) {
@@ -50,7 +61,19 @@ async function seed(database: string, group: string, prefix: string, count: numb
           const slice = names.slice(j, j + 500);
           await tx
             .insertInto('things')
-            .values(slice.map((name) => ({ ...SCOPE, name, arn: thingArn(SCOPE, name), thing_id: `t-${name}`, thing_type_name: null, attributes: '{}', version: 1, created_at: now, updated_at: now })))
+            .values(
+              slice.map((name) => ({
+                ...SCOPE,
+                name,
+                arn: thingArn(SCOPE, name),
+                thing_id: `t-${name}`,
+                thing_type_name: null,
+                attributes: '{}',
+                version: 1,
+                created_at: now,
+                updated_at: now,
+              })),
+            )
             .execute();
           await tx
             .insertInto('thing_group_members')
@@ -65,7 +88,11 @@ async function seed(database: string, group: string, prefix: string, count: numb
 }
 
 /** Starts a process and resolves with the first stdout (or stderr) line `match` accepts. */
-function startProcess(args: string[], match: (line: string) => string | undefined, timeoutMs = 120_000): Promise<{ child: ChildProcess; value: string; done: Promise<string> }> {
+function startProcess(
+  args: string[],
+  match: (line: string) => string | undefined,
+  timeoutMs = 120_000,
+): Promise<{ child: ChildProcess; value: string; done: Promise<string> }> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
@@ -98,8 +125,9 @@ function peakRssMiB(pid: number): number {
 
 async function startServer(dataDir: string, extra: string[] = []) {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const server = await startProcess([...profile, BIN, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra], (line) =>
-    line.startsWith('flotilla ready ') ? line : undefined,
+  const server = await startProcess(
+    [...profile, BIN, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...extra],
+    (line) => (line.startsWith('flotilla ready ') ? line : undefined),
   );
   const api = /api=(\S+)/.exec(server.value)![1]!;
   const mqtt = /mqtt=(\S+)/.exec(server.value)![1]!;
@@ -126,19 +154,48 @@ async function benchSnapshot(): Promise<void> {
     console.log(`rollout: seeded ${DEVICES} things in one group in ${((Date.now() - seeding) / 1000).toFixed(1)} s (not measured)`);
     const server = await startServer(dataDir);
     const sim = await startProcess(
-      [BIN, 'simulate', '--mqtt', server.mqtt, '--devices', String(DEVICES), '--prefix', 'dev-', '--connections', String(CONNECTIONS), '--work-ms', '0', '--progress-steps', '0', '--no-download', '--no-report-packages', '--exit-when-idle', '600'],
+      [
+        BIN,
+        'simulate',
+        '--mqtt',
+        server.mqtt,
+        '--devices',
+        String(DEVICES),
+        '--prefix',
+        'dev-',
+        '--connections',
+        String(CONNECTIONS),
+        '--work-ms',
+        '0',
+        '--progress-steps',
+        '0',
+        '--no-download',
+        '--no-report-packages',
+        '--exit-when-idle',
+        '600',
+      ],
       (line) => (line.includes('devices connected') ? line : undefined),
       300_000,
     );
     const started = Date.now();
-    await server.iot.send(new CreateJobCommand({ jobId: 'bench-snapshot', targets: [thingGroupArn(SCOPE, 'fleet')], document: JSON.stringify({ operation: 'update', version: '2.0.0' }) }));
+    await server.iot.send(
+      new CreateJobCommand({
+        jobId: 'bench-snapshot',
+        targets: [thingGroupArn(SCOPE, 'fleet')],
+        document: JSON.stringify({ operation: 'update', version: '2.0.0' }),
+      }),
+    );
     const job = await waitForJob(server.iot, 'bench-snapshot', (s) => s === 'COMPLETED' || s === 'CANCELED', 30 * 60_000);
     const seconds = (Date.now() - started) / 1000;
     const succeeded = job.jobProcessDetails?.numberOfSucceededThings ?? 0;
     console.log(`rollout: ${DEVICES} things, SNAPSHOT job, no rate limit, devices over ${CONNECTIONS} MQTT connections`);
     console.log(`  CreateJob → ${job.status}: ${seconds.toFixed(1)} s (target ≤ 60 s); succeeded ${succeeded}`);
-    console.log(`  executions/s: ${(succeeded / seconds).toFixed(0)}; notifications/s (notify-next, ≥ 1 per execution): ${(succeeded / seconds).toFixed(0)} (AWS's own ceiling: 1,000 executions per minute)`);
-    console.log(`  server peak RSS: ${peakRssMiB(server.child.pid!).toFixed(0)} MiB (target ≤ 1536 MiB); simulator peak RSS ${peakRssMiB(sim.child.pid!).toFixed(0)} MiB`);
+    console.log(
+      `  executions/s: ${(succeeded / seconds).toFixed(0)}; notifications/s (notify-next, ≥ 1 per execution): ${(succeeded / seconds).toFixed(0)} (AWS's own ceiling: 1,000 executions per minute)`,
+    );
+    console.log(
+      `  server peak RSS: ${peakRssMiB(server.child.pid!).toFixed(0)} MiB (target ≤ 1536 MiB); simulator peak RSS ${peakRssMiB(sim.child.pid!).toFixed(0)} MiB`,
+    );
     sim.child.kill('SIGTERM');
     await sim.done;
     server.iot.destroy();
@@ -157,7 +214,12 @@ async function benchRateAccuracy(): Promise<void> {
     const server = await startServer(dataDir, ['--time-scale', String(scale)]);
     const jobId = 'bench-rate';
     await server.iot.send(
-      new CreateJobCommand({ jobId, targets: [thingGroupArn(SCOPE, 'rated')], document: '{"operation":"noop"}', jobExecutionsRolloutConfig: { maximumPerMinute: RATE_PER_MINUTE } }),
+      new CreateJobCommand({
+        jobId,
+        targets: [thingGroupArn(SCOPE, 'rated')],
+        document: '{"operation":"noop"}',
+        jobExecutionsRolloutConfig: { maximumPerMinute: RATE_PER_MINUTE },
+      }),
     );
     // Devices are not needed: executions are released (created QUEUED) at the rate whether or not devices take them.
     const expectedMs = ((RATE_THINGS / RATE_PER_MINUTE) * 60_000) / scale;
@@ -186,7 +248,9 @@ async function benchRateAccuracy(): Promise<void> {
     const worst = Math.max(...full);
     const mean = full.reduce((a, b) => a + b, 0) / Math.max(1, full.length);
     console.log(`rollout rate: maximumPerMinute ${RATE_PER_MINUTE} over ${RATE_THINGS} things, --time-scale ${scale}`);
-    console.log(`  released per plan minute: ${counts.join(', ')}; full minutes mean ${mean.toFixed(0)} (${((100 * mean) / RATE_PER_MINUTE).toFixed(1)}% of asked), most ${worst}`);
+    console.log(
+      `  released per plan minute: ${counts.join(', ')}; full minutes mean ${mean.toFixed(0)} (${((100 * mean) / RATE_PER_MINUTE).toFixed(1)}% of asked), most ${worst}`,
+    );
     server.iot.destroy();
     server.child.kill('SIGTERM');
     await server.done;

@@ -15,7 +15,18 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { CreatePackageCommand, CreatePackageVersionCommand, GetPackageVersionCommand, IoTClient } from '@aws-sdk/client-iot';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { runLoad, sendOnce, type Engine, type LoadOptions, type LoadRequest, type LoadResult } from './load.ts';
-import { BENCH_KEY, cleanupAll, cleanupNow, cpuSeconds, machineCpu, makeTempDir, peakRssMiB, startBareChild, startFlotillaChild, type ServerProcess } from './servers.ts';
+import {
+  BENCH_KEY,
+  cleanupAll,
+  cleanupNow,
+  cpuSeconds,
+  machineCpu,
+  makeTempDir,
+  peakRssMiB,
+  startBareChild,
+  startFlotillaChild,
+  type ServerProcess,
+} from './servers.ts';
 import { benchObjects } from './objects.ts';
 import { benchDeviceJobs } from './device-jobs.ts';
 import { benchMqttConnections } from './mqtt.ts';
@@ -37,7 +48,7 @@ const CPU_PROF_DIR = process.env.BENCH_CPU_PROF;
 const CROSS_CHECK_SECONDS = 3;
 const CORES = availableParallelism();
 const ONLY = process.env.BENCH_ONLY?.split(',').map((p) => p.trim());
-const want = (part: 'startup' | 'api' | 'postgres' | 'objects' | 'sbom') => !ONLY || ONLY.includes(part);
+const want = (part: 'startup' | 'api' | 'postgres' | 'objects' | 'sbom' | 'devices' | 'mqtt') => !ONLY || ONLY.includes(part);
 
 // The SDK's notice that future versions need Node 22 would interleave with the figures.
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -100,7 +111,9 @@ const SATURATED = 0.85;
 
 function printPhase(label: string, p: Phase, connections: number): void {
   console.log(`${label}`);
-  console.log(`  requests ok          ${f0(p.count)} in ${f2(p.elapsedMs / 1000)} s over ${connections} keep-alive connections (${p.engine} client), ${p.errors} errors`);
+  console.log(
+    `  requests ok          ${f0(p.count)} in ${f2(p.elapsedMs / 1000)} s over ${connections} keep-alive connections (${p.engine} client), ${p.errors} errors`,
+  );
   console.log(`  throughput           ${f0(p.rps)} req/s`);
   console.log(`  latency              p50 ${f2(p.p50Ms)} ms   p99 ${f2(p.p99Ms)} ms   max ${f2(p.maxMs)} ms`);
   console.log(`  server CPU           ${pct(p.serverCpu)} of a core, ${f0(p.serverCpuUsPerReq)} µs per request`);
@@ -148,7 +161,9 @@ async function benchPostgres(): Promise<void> {
     }
     printPhase('3b. Flotilla CreatePackageVersion (PostgreSQL, synchronous_commit on; one transaction per request, pool of 10)', writes, WRITE_CONNECTIONS);
     const raw = await rawPgCreateTransactions(rawDb.url, SQLITE_SECONDS * 1000, WRITE_CONNECTIONS);
-    console.log(`  raw pg               ${f0(raw.perSecond)} tx/s (anchor: the same statements in one transaction, ${WRITE_CONNECTIONS} callers, pool of 10, ${f2(raw.meanMs)} ms each)`);
+    console.log(
+      `  raw pg               ${f0(raw.perSecond)} tx/s (anchor: the same statements in one transaction, ${WRITE_CONNECTIONS} callers, pool of 10, ${f2(raw.meanMs)} ms each)`,
+    );
     console.log(`  durable writes       Flotilla ${f0(writes.rps)} creates/s vs pg alone ${f0(raw.perSecond)} tx/s = ${f2(writes.rps / raw.perSecond)}x`);
     console.log();
   } finally {
@@ -160,7 +175,11 @@ async function benchPostgres(): Promise<void> {
 async function main(): Promise<void> {
   console.log('Flotilla benchmark');
   console.log(`  node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown CPU'}), ${process.platform}/${process.arch}`);
-  console.log(`  load average at start ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `  load average at start ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   console.log(`  ${SECONDS} s measured after ${WARMUP_SECONDS} s warm-up per phase; reads over ${CONNECTIONS} connections, writes over ${WRITE_CONNECTIONS}`);
   console.log();
 
@@ -171,18 +190,24 @@ async function main(): Promise<void> {
   try {
     // ---- setup through the real SDK
     await iot.send(new CreatePackageCommand({ packageName: PACKAGE }));
-    await iot.send(new CreatePackageVersionCommand({ packageName: PACKAGE, versionName: VERSION, description: 'bench version', attributes: { kind: 'bench' } }));
+    await iot.send(
+      new CreatePackageVersionCommand({ packageName: PACKAGE, versionName: VERSION, description: 'bench version', attributes: { kind: 'bench' } }),
+    );
     const got = await iot.send(new GetPackageVersionCommand({ packageName: PACKAGE, versionName: VERSION }));
     if (got.versionName !== VERSION) throw new Error('setup: GetPackageVersion did not read the version back');
 
     // ---- signatures are really verified: a tampered one is refused
     const getPath = `/packages/${PACKAGE}/versions/${encodeURIComponent(VERSION)}`;
     const good = await signed(flotilla.url, 'GET', getPath);
-    const tampered = { ...good, headers: { ...good.headers, authorization: good.headers.authorization.replace(/Signature=(.)/, (_m, c) => `Signature=${c === '0' ? '1' : '0'}`) } };
+    const tampered = {
+      ...good,
+      headers: { ...good.headers, authorization: good.headers.authorization.replace(/Signature=(.)/, (_m, c) => `Signature=${c === '0' ? '1' : '0'}`) },
+    };
     const accepted = await sendOnce(flotilla.url, good);
     if (accepted.status !== 200) throw new Error(`a signed GetPackageVersion failed: HTTP ${accepted.status} ${accepted.body}`);
     const refused = await sendOnce(flotilla.url, tampered);
-    if (refused.status !== 403 || !refused.body.includes('signature')) throw new Error(`a tampered signature was not refused: HTTP ${refused.status} ${refused.body}`);
+    if (refused.status !== 403 || !refused.body.includes('signature'))
+      throw new Error(`a tampered signature was not refused: HTTP ${refused.status} ${refused.body}`);
 
     // ---- 1. GetPackageVersion reads. A pool of requests signed up front (valid for 15 minutes) keeps
     //         signing out of the load generator's loop; the server still verifies every one of them.
@@ -212,24 +237,40 @@ async function main(): Promise<void> {
     console.log('  Flotilla / bare');
     ratioLine('node:http client', reads, baseline);
     const cpuRatio = reads.serverCpuUsPerReq / baseline.serverCpuUsPerReq;
-    console.log(`  ${'latency'.padEnd(20)} p50 ${f2(reads.p50Ms)} vs ${f2(baseline.p50Ms)} ms (${f2(reads.p50Ms / baseline.p50Ms)}x), p99 ${f2(reads.p99Ms)} vs ${f2(baseline.p99Ms)} ms (${f2(reads.p99Ms / baseline.p99Ms)}x)`);
-    console.log(`  ${'server CPU/request'.padEnd(20)} ${f2(cpuRatio)}x (${f0(reads.serverCpuUsPerReq)} vs ${f0(baseline.serverCpuUsPerReq)} µs; independent of the client; target <= 2.00x: ${verdict(cpuRatio <= 2)})`);
-    console.log(`  cross-check, raw-socket client (${CROSS_CHECK_SECONDS} s each): flotilla ${f0(readsNet.rps)} req/s (server ${pct(readsNet.serverCpu)}, client ${pct(readsNet.clientCpu)}), ` +
-      `bare ${f0(bareNet.rps)} req/s (server ${pct(bareNet.serverCpu)}, client ${pct(bareNet.clientCpu)})`);
+    console.log(
+      `  ${'latency'.padEnd(20)} p50 ${f2(reads.p50Ms)} vs ${f2(baseline.p50Ms)} ms (${f2(reads.p50Ms / baseline.p50Ms)}x), p99 ${f2(reads.p99Ms)} vs ${f2(baseline.p99Ms)} ms (${f2(reads.p99Ms / baseline.p99Ms)}x)`,
+    );
+    console.log(
+      `  ${'server CPU/request'.padEnd(20)} ${f2(cpuRatio)}x (${f0(reads.serverCpuUsPerReq)} vs ${f0(baseline.serverCpuUsPerReq)} µs; independent of the client; target <= 2.00x: ${verdict(cpuRatio <= 2)})`,
+    );
+    console.log(
+      `  cross-check, raw-socket client (${CROSS_CHECK_SECONDS} s each): flotilla ${f0(readsNet.rps)} req/s (server ${pct(readsNet.serverCpu)}, client ${pct(readsNet.clientCpu)}), ` +
+        `bare ${f0(bareNet.rps)} req/s (server ${pct(bareNet.serverCpu)}, client ${pct(bareNet.clientCpu)})`,
+    );
     ratioLine('raw-socket client', readsNet, bareNet);
     console.log();
 
     // ---- 3. durable CreatePackageVersion, signed per request (each with a clientToken, as the SDK sends)
     const writes = await phase('CreatePackageVersion', flotilla, { url: flotilla.url, connections: WRITE_CONNECTIONS, next: createRequests(flotilla.url) });
-    printPhase('3. Flotilla CreatePackageVersion (SQLite WAL, group commit: each answer after an fsync of its commit; one transaction per request)', writes, WRITE_CONNECTIONS);
+    printPhase(
+      '3. Flotilla CreatePackageVersion (SQLite WAL, group commit: each answer after an fsync of its commit; one transaction per request)',
+      writes,
+      WRITE_CONNECTIONS,
+    );
 
     const sqliteDir = makeTempDir('flotilla-bench-sqlite-');
     const inserts = rawInserts(sqliteDir, SQLITE_SECONDS * 1000);
     const transactions = rawCreateTransactions(sqliteDir, SQLITE_SECONDS * 1000);
     const writeRatio = writes.rps / transactions.perSecond;
-    console.log(`  raw better-sqlite3   ${f0(inserts.perSecond)} inserts/s (one autocommit INSERT per row, WAL, synchronous=FULL, ${f2(inserts.meanMs)} ms each)`);
-    console.log(`  raw better-sqlite3   ${f0(transactions.perSecond)} tx/s (anchor: Flotilla's create statements in one transaction, synchronous=FULL, ${f2(transactions.meanMs)} ms each)`);
-    console.log(`  durable writes       Flotilla ${f0(writes.rps)} creates/s vs raw ${f0(transactions.perSecond)} tx/s = ${f2(writeRatio)}x (target >= 0.50x: ${verdict(writeRatio >= 0.5)}); ${f2(writes.rps / inserts.perSecond)}x of raw inserts`);
+    console.log(
+      `  raw better-sqlite3   ${f0(inserts.perSecond)} inserts/s (one autocommit INSERT per row, WAL, synchronous=FULL, ${f2(inserts.meanMs)} ms each)`,
+    );
+    console.log(
+      `  raw better-sqlite3   ${f0(transactions.perSecond)} tx/s (anchor: Flotilla's create statements in one transaction, synchronous=FULL, ${f2(transactions.meanMs)} ms each)`,
+    );
+    console.log(
+      `  durable writes       Flotilla ${f0(writes.rps)} creates/s vs raw ${f0(transactions.perSecond)} tx/s = ${f2(writeRatio)}x (target >= 0.50x: ${verdict(writeRatio >= 0.5)}); ${f2(writes.rps / inserts.perSecond)}x of raw inserts`,
+    );
     console.log();
 
     if (want('postgres')) await benchPostgres();

@@ -21,7 +21,12 @@ const RUNS = 3;
 const SCHEMA_DIR = new URL('../src/sbom/schemas/', import.meta.url);
 
 // ---- document generators (deterministic, realistic-ish shapes) ----
-const hex = (i: number, len: number): string => (i.toString(16).padStart(8, '0').repeat(Math.ceil(len / 8))).slice(0, len);
+const hex = (i: number, len: number): string =>
+  i
+    .toString(16)
+    .padStart(8, '0')
+    .repeat(Math.ceil(len / 8))
+    .slice(0, len);
 const LICENSES = ['MIT', 'Apache-2.0', 'BSD-3-Clause', 'ISC', 'GPL-2.0-only', 'MPL-2.0'];
 
 export function makeCycloneDx15(n: number): string {
@@ -32,24 +37,37 @@ export function makeCycloneDx15(n: number): string {
     const version = `${i % 7}.${i % 13}.${i % 5}`;
     const purl = `pkg:npm/%40scope${i % 50}/${name}@${version}`;
     components.push({
-      type: 'library', 'bom-ref': purl, group: `@scope${i % 50}`, name, version,
+      type: 'library',
+      'bom-ref': purl,
+      group: `@scope${i % 50}`,
+      name,
+      version,
       description: `Synthetic component number ${i} for the validation benchmark`,
       scope: 'required',
-      hashes: [{ alg: 'SHA-256', content: hex(i, 64) }, { alg: 'SHA-512', content: hex(i * 7, 128) }],
+      hashes: [
+        { alg: 'SHA-256', content: hex(i, 64) },
+        { alg: 'SHA-512', content: hex(i * 7, 128) },
+      ],
       licenses: i % 5 === 0 ? [{ expression: `${LICENSES[i % 6]} OR ${LICENSES[(i + 1) % 6]}` }] : [{ license: { id: LICENSES[i % 6] } }],
       purl,
       externalReferences: [
         { type: 'vcs', url: `https://github.com/example/${name}.git` },
         { type: 'website', url: `https://example.com/${name}` },
       ],
-      properties: [{ name: 'cdx:npm:package:path', value: `node_modules/${name}` }, { name: 'bench:index', value: String(i) }],
+      properties: [
+        { name: 'cdx:npm:package:path', value: `node_modules/${name}` },
+        { name: 'bench:index', value: String(i) },
+      ],
     });
     const deps = [1, 2, 3].map((k) => (i + k * 97) % n).filter((j) => j !== i);
     dependencies.push({ ref: purl, dependsOn: deps.map((j) => `pkg:npm/%40scope${j % 50}/pkg-${j}@${j % 7}.${j % 13}.${j % 5}`) });
   }
   return JSON.stringify({
     $schema: 'http://cyclonedx.org/schema/bom-1.5.schema.json',
-    bomFormat: 'CycloneDX', specVersion: '1.5', serialNumber: 'urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79', version: 1,
+    bomFormat: 'CycloneDX',
+    specVersion: '1.5',
+    serialNumber: 'urn:uuid:3e671687-395b-41f5-a30f-a58921a69b79',
+    version: 1,
     metadata: {
       timestamp: '2026-11-26T12:00:00Z',
       tools: { components: [{ type: 'application', name: 'bench-generator', version: '1.0.0' }] },
@@ -66,19 +84,30 @@ export function makeSpdx23(n: number): string {
   for (let i = 0; i < n; i++) {
     const version = `${i % 7}.${i % 13}.${i % 5}`;
     packages.push({
-      SPDXID: `SPDXRef-Package-${i}`, name: `pkg-${i}`, versionInfo: version,
-      supplier: `Organization: Example ${i % 50}`, downloadLocation: `https://registry.example.com/pkg-${i}/-/pkg-${i}-${version}.tgz`,
-      filesAnalyzed: false, checksums: [{ algorithm: 'SHA256', checksumValue: hex(i, 64) }],
-      licenseConcluded: LICENSES[i % 6], licenseDeclared: i % 5 === 0 ? `${LICENSES[i % 6]} OR ${LICENSES[(i + 1) % 6]}` : LICENSES[i % 6],
+      SPDXID: `SPDXRef-Package-${i}`,
+      name: `pkg-${i}`,
+      versionInfo: version,
+      supplier: `Organization: Example ${i % 50}`,
+      downloadLocation: `https://registry.example.com/pkg-${i}/-/pkg-${i}-${version}.tgz`,
+      filesAnalyzed: false,
+      checksums: [{ algorithm: 'SHA256', checksumValue: hex(i, 64) }],
+      licenseConcluded: LICENSES[i % 6],
+      licenseDeclared: i % 5 === 0 ? `${LICENSES[i % 6]} OR ${LICENSES[(i + 1) % 6]}` : LICENSES[i % 6],
       copyrightText: 'NOASSERTION',
       externalRefs: [{ referenceCategory: 'PACKAGE-MANAGER', referenceType: 'purl', referenceLocator: `pkg:npm/pkg-${i}@${version}` }],
     });
-    for (const k of [1, 2]) relationships.push({ spdxElementId: `SPDXRef-Package-${i}`, relatedSpdxElement: `SPDXRef-Package-${(i + k * 89) % n}`, relationshipType: 'DEPENDS_ON' });
+    for (const k of [1, 2])
+      relationships.push({ spdxElementId: `SPDXRef-Package-${i}`, relatedSpdxElement: `SPDXRef-Package-${(i + k * 89) % n}`, relationshipType: 'DEPENDS_ON' });
   }
   return JSON.stringify({
-    spdxVersion: 'SPDX-2.3', dataLicense: 'CC0-1.0', SPDXID: 'SPDXRef-DOCUMENT', name: 'bench-sbom',
-    documentNamespace: 'https://example.com/spdx/bench-sbom-1', creationInfo: { created: '2026-11-26T12:00:00Z', creators: ['Tool: bench-generator-1.0'] },
-    packages, relationships,
+    spdxVersion: 'SPDX-2.3',
+    dataLicense: 'CC0-1.0',
+    SPDXID: 'SPDXRef-DOCUMENT',
+    name: 'bench-sbom',
+    documentNamespace: 'https://example.com/spdx/bench-sbom-1',
+    creationInfo: { created: '2026-11-26T12:00:00Z', creators: ['Tool: bench-generator-1.0'] },
+    packages,
+    relationships,
   });
 }
 
@@ -188,8 +217,14 @@ async function child(mode: Mode, kind: 'cdx' | 'spdx', file: string): Promise<Ch
     p.push(time(() => plain(doc)));
   }
   return {
-    medianMs: 0, e2eOursMs: Math.min(...e2eOurs), e2ePlainMs: Math.min(...e2ePlain), parseMs,
-    oursSchemaMs: Math.min(...o), plainSchemaMs: Math.min(...p), verdict, peakRssMiB: process.resourceUsage().maxRSS / 1024,
+    medianMs: 0,
+    e2eOursMs: Math.min(...e2eOurs),
+    e2ePlainMs: Math.min(...e2ePlain),
+    parseMs,
+    oursSchemaMs: Math.min(...o),
+    plainSchemaMs: Math.min(...p),
+    verdict,
+    peakRssMiB: process.resourceUsage().maxRSS / 1024,
   };
 }
 
@@ -207,8 +242,12 @@ function runChild(mode: Mode, kind: 'cdx' | 'spdx', file: string): ChildResult {
 export async function benchSbom(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'flotilla-sbom-bench-'));
   try {
-    console.log(`\nSBOM validation: ${N} items; own-process rows are the median of ${RUNS} runs; schema compile time excluded;` +
-      ` load average ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${availableParallelism()} cores`);
+    console.log(
+      `\nSBOM validation: ${N} items; own-process rows are the median of ${RUNS} runs; schema compile time excluded;` +
+        ` load average ${loadavg()
+          .map((l) => l.toFixed(1))
+          .join(' ')} on ${availableParallelism()} cores`,
+    );
     const rows: string[][] = [['document', 'MiB', 'engine', 'ms', 'MB/s', 'peak RSS MiB', 'verdict']];
     for (const kind of ['cdx', 'spdx'] as const) {
       const text = kind === 'cdx' ? makeCycloneDx15(N) : makeSpdx23(N);
@@ -221,13 +260,51 @@ export async function benchSbom(): Promise<void> {
       const plain = runChild('plain', kind, file);
       const cmp = runChild('compare', kind, file);
       const mbs = (ms: number) => (mb / (ms / 1000)).toFixed(1);
-      rows.push([label, (text.length / 1048576).toFixed(1), 'validateSbom: parse+schema+integrity (own process)', ours.medianMs.toFixed(0), mbs(ours.medianMs), ours.peakRssMiB.toFixed(0), ours.verdict]);
-      rows.push(['', '', 'SbomValidatorPool.validate, same work in a worker (own process)', pooled.medianMs.toFixed(0), mbs(pooled.medianMs), pooled.peakRssMiB.toFixed(0), pooled.verdict]);
-      rows.push(['', '', 'plain ajv, stock schema minus uniqueItems: parse+schema (own process)', plain.medianMs.toFixed(0), mbs(plain.medianMs), plain.peakRssMiB.toFixed(0), plain.verdict]);
-      rows.push(['', '', 'same process, alternating, best of 5: validateSbom / plain ajv',
-        `${cmp.e2eOursMs!.toFixed(0)} / ${cmp.e2ePlainMs!.toFixed(0)}`, `${(cmp.e2ePlainMs! / cmp.e2eOursMs!).toFixed(2)}× (target ≥ 0.80×)`, '', cmp.verdict]);
-      rows.push(['', '', `schema step only on one parsed doc (parse ${cmp.parseMs!.toFixed(0)} ms): ours / plain`,
-        `${cmp.oursSchemaMs!.toFixed(0)} / ${cmp.plainSchemaMs!.toFixed(0)}`, `${(cmp.plainSchemaMs! / cmp.oursSchemaMs!).toFixed(2)}×`, '', '']);
+      rows.push([
+        label,
+        (text.length / 1048576).toFixed(1),
+        'validateSbom: parse+schema+integrity (own process)',
+        ours.medianMs.toFixed(0),
+        mbs(ours.medianMs),
+        ours.peakRssMiB.toFixed(0),
+        ours.verdict,
+      ]);
+      rows.push([
+        '',
+        '',
+        'SbomValidatorPool.validate, same work in a worker (own process)',
+        pooled.medianMs.toFixed(0),
+        mbs(pooled.medianMs),
+        pooled.peakRssMiB.toFixed(0),
+        pooled.verdict,
+      ]);
+      rows.push([
+        '',
+        '',
+        'plain ajv, stock schema minus uniqueItems: parse+schema (own process)',
+        plain.medianMs.toFixed(0),
+        mbs(plain.medianMs),
+        plain.peakRssMiB.toFixed(0),
+        plain.verdict,
+      ]);
+      rows.push([
+        '',
+        '',
+        'same process, alternating, best of 5: validateSbom / plain ajv',
+        `${cmp.e2eOursMs!.toFixed(0)} / ${cmp.e2ePlainMs!.toFixed(0)}`,
+        `${(cmp.e2ePlainMs! / cmp.e2eOursMs!).toFixed(2)}× (target ≥ 0.80×)`,
+        '',
+        cmp.verdict,
+      ]);
+      rows.push([
+        '',
+        '',
+        `schema step only on one parsed doc (parse ${cmp.parseMs!.toFixed(0)} ms): ours / plain`,
+        `${cmp.oursSchemaMs!.toFixed(0)} / ${cmp.plainSchemaMs!.toFixed(0)}`,
+        `${(cmp.plainSchemaMs! / cmp.oursSchemaMs!).toFixed(2)}×`,
+        '',
+        '',
+      ]);
     }
     const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)));
     for (const r of rows) console.log(r.map((cell, c) => cell.padEnd(widths[c]!)).join('  '));

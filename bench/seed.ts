@@ -22,7 +22,9 @@ export function seedRows(file: string, total: number): { rows: number; detail: s
     `INSERT INTO package_versions (account, region, package_name, version_name, arn, description, attributes, status, created_at, updated_at)
      VALUES (?, ?, ?, ?, ?, 'seeded', '{"kind":"seed"}', 'PUBLISHED', ?, ?)`,
   );
-  const thing = db.prepare(`INSERT INTO things (account, region, name, arn, thing_id, attributes, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '{}', 1, ?, ?)`);
+  const thing = db.prepare(
+    `INSERT INTO things (account, region, name, arn, thing_id, attributes, version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, '{}', 1, ?, ?)`,
+  );
   const job = db.prepare(
     `INSERT INTO jobs (account, region, job_id, arn, status, target_selection, targets, document, document_before, created_at, updated_at)
      VALUES (?, ?, ?, ?, 'IN_PROGRESS', 'SNAPSHOT', '[]', '{}', '{}', ?, ?)`,

@@ -41,8 +41,21 @@ function versionRow(n: number) {
   const version = `raw-${n}`;
   const now = Date.now();
   return [
-    '000000000000', 'us-east-1', 'bench', version, `arn:aws:iot:us-east-1:000000000000:package/bench/version/${version}`,
-    'bench version', '{"kind":"bench"}', null, null, 'DRAFT', null, null, null, now, now,
+    '000000000000',
+    'us-east-1',
+    'bench',
+    version,
+    `arn:aws:iot:us-east-1:000000000000:package/bench/version/${version}`,
+    'bench version',
+    '{"kind":"bench"}',
+    null,
+    null,
+    'DRAFT',
+    null,
+    null,
+    null,
+    now,
+    now,
   ];
 }
 

@@ -79,14 +79,22 @@ export async function benchStartup(): Promise<void> {
   const readyFresh = median(fresh.map((s) => s.readyMs));
   const readyAgain = median(again.map((s) => s.readyMs));
   const rss = median([...fresh, ...again].map((s) => s.idleRssMiB));
-  const nodeRss = Number(/(\d+)/.exec(execFileSync(process.execPath, ['-e', 'setTimeout(() => console.log(process.memoryUsage().rss), 200)'], { encoding: 'utf8' }))?.[1]) / 2 ** 20;
+  const nodeRss =
+    Number(/(\d+)/.exec(execFileSync(process.execPath, ['-e', 'setTimeout(() => console.log(process.memoryUsage().rss), 200)'], { encoding: 'utf8' }))?.[1]) /
+    2 ** 20;
   const cpuFresh = median(fresh.map((s) => s.readyCpuMs));
   const cpuAgain = median(again.map((s) => s.readyCpuMs));
-  console.log('  (wall time, then the process\'s own CPU time, steadier when the machine is busy)');
+  console.log("  (wall time, then the process's own CPU time, steadier when the machine is busy)");
   console.log(`  node -e 0            ${ms(nodeMs)}, CPU ${ms(nodeCpu)} (anchor), idle RSS ${Math.round(nodeRss)} MiB`);
-  console.log(`  flotilla --help      ${ms(helpMs)} (target <= 200 ms: ${verdict(helpMs, 200)}), CPU ${ms(helpCpu)}: ${ms(helpMs - nodeMs)} and CPU ${ms(helpCpu - nodeCpu)} above node`);
-  console.log(`  ready line, fresh    ${ms(readyFresh)} (target <= 400 ms: ${verdict(readyFresh, 400)}), CPU ${ms(cpuFresh)}: ${ms(readyFresh - nodeMs)} above node; creates the store`);
-  console.log(`  ready line, restart  ${ms(readyAgain)} (target <= 400 ms: ${verdict(readyAgain, 400)}), CPU ${ms(cpuAgain)}: ${ms(readyAgain - nodeMs)} above node`);
+  console.log(
+    `  flotilla --help      ${ms(helpMs)} (target <= 200 ms: ${verdict(helpMs, 200)}), CPU ${ms(helpCpu)}: ${ms(helpMs - nodeMs)} and CPU ${ms(helpCpu - nodeCpu)} above node`,
+  );
+  console.log(
+    `  ready line, fresh    ${ms(readyFresh)} (target <= 400 ms: ${verdict(readyFresh, 400)}), CPU ${ms(cpuFresh)}: ${ms(readyFresh - nodeMs)} above node; creates the store`,
+  );
+  console.log(
+    `  ready line, restart  ${ms(readyAgain)} (target <= 400 ms: ${verdict(readyAgain, 400)}), CPU ${ms(cpuAgain)}: ${ms(readyAgain - nodeMs)} above node`,
+  );
   console.log(`  idle RSS             ${Math.round(rss)} MiB (target <= 70 MiB: ${verdict(rss, 70)}), ${Math.round(rss - nodeRss)} MiB above node`);
 
   const rows = Number(process.env.BENCH_SEED_ROWS) || 1_000_000;
@@ -95,6 +103,8 @@ export async function benchStartup(): Promise<void> {
   const seeded = seedRows(join(dir, 'flotilla.db'), rows);
   const big = await timeReady(dir);
   console.log(`  seeded store         ${seeded.rows.toLocaleString('en-US')} rows (${seeded.detail}), ${Math.round(seeded.fileMiB)} MiB file`);
-  console.log(`  ready line, seeded   ${ms(big.readyMs)} (target <= 1000 ms: ${verdict(big.readyMs, 1000)}), CPU ${ms(big.readyCpuMs)}, idle RSS ${Math.round(big.idleRssMiB)} MiB (empty store: ${Math.round(rss)} MiB)`);
+  console.log(
+    `  ready line, seeded   ${ms(big.readyMs)} (target <= 1000 ms: ${verdict(big.readyMs, 1000)}), CPU ${ms(big.readyCpuMs)}, idle RSS ${Math.round(big.idleRssMiB)} MiB (empty store: ${Math.round(rss)} MiB)`,
+  );
   console.log();
 }

@@ -42,12 +42,18 @@ for (const [name, file] of Object.entries(VENDOR)) {
   });
   for (const input of Object.keys(metafile.inputs)) bundled.add(/^(.*node_modules\/(?:@[^/]+\/)?[^/]+)\//.exec(input)?.[1]);
 }
-const licenses = [...bundled].filter(Boolean).sort().map((dir) => {
-  const { name, version, license } = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
-  const text = readdirSync(join(root, dir)).find((f) => /^licen[cs]e/i.test(f));
-  return `${name}@${version} (${license})\n\n${text ? readFileSync(join(root, dir, text), 'utf8').trim() : ''}\n`;
-});
-writeFileSync(join(dist, 'vendor', 'LICENSES.txt'), `Packages bundled into this directory by scripts/build.mjs, with their licenses.\n\n${licenses.join(`\n${'-'.repeat(78)}\n\n`)}`);
+const licenses = [...bundled]
+  .filter(Boolean)
+  .sort()
+  .map((dir) => {
+    const { name, version, license } = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'));
+    const text = readdirSync(join(root, dir)).find((f) => /^licen[cs]e/i.test(f));
+    return `${name}@${version} (${license})\n\n${text ? readFileSync(join(root, dir, text), 'utf8').trim() : ''}\n`;
+  });
+writeFileSync(
+  join(dist, 'vendor', 'LICENSES.txt'),
+  `Packages bundled into this directory by scripts/build.mjs, with their licenses.\n\n${licenses.join(`\n${'-'.repeat(78)}\n\n`)}`,
+);
 
 const IMPORT = new RegExp(`(from |import\\()'(${Object.keys(VENDOR).join('|')})'`, 'g');
 for (const file of readdirSync(dist, { recursive: true }).filter((f) => f.endsWith('.js') && !f.startsWith('vendor'))) {

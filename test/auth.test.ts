@@ -28,16 +28,19 @@ interface RawCall {
 async function signedFetch(server: TestServer, call: RawCall): Promise<{ status: number; errorType: string | null; body: any }> {
   const url = new URL(server.endpoint);
   const signer = new SignatureV4({ service: call.service ?? 'iot', region: 'us-east-1', credentials: call.credentials ?? GOOD, sha256: Sha256 });
-  const signed = await signer.sign({
-    method: call.method ?? 'GET',
-    protocol: 'http:',
-    hostname: url.hostname,
-    port: Number(url.port),
-    path: call.path,
-    query: {},
-    headers: { host: url.host, ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}), ...call.headers },
-    body: call.body,
-  }, { signingDate: call.signingDate });
+  const signed = await signer.sign(
+    {
+      method: call.method ?? 'GET',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path: call.path,
+      query: {},
+      headers: { host: url.host, ...(call.body !== undefined ? { 'content-type': 'application/json' } : {}), ...call.headers },
+      body: call.body,
+    },
+    { signingDate: call.signingDate },
+  );
   const req = { path: signed.path, body: call.body, headers: { ...signed.headers } as Record<string, string> };
   call.tamper?.(req);
   delete req.headers.host; // fetch sets it, to the same value
@@ -52,7 +55,10 @@ const hmac = (key: string | Buffer, data: string) => createHmac('sha256', key).u
 /** A GET signed by hand with a credential scope of `scopeDate` while X-Amz-Date says now (no SDK signs that way). */
 async function getWithScopeDate(server: TestServer, path: string, scopeDate: string) {
   const host = new URL(server.endpoint).host;
-  const amzDate = new Date().toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+  const amzDate = new Date()
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
   const scope = `${scopeDate}/us-east-1/iot/aws4_request`;
   const canonical = ['GET', path, '', `host:${host}\nx-amz-date:${amzDate}\n`, 'host;x-amz-date', sha256('')].join('\n');
   const stringToSign = ['AWS4-HMAC-SHA256', amzDate, scope, sha256(canonical)].join('\n');
@@ -94,7 +100,11 @@ describe('--auth sigv4', () => {
   });
 
   test('an unsigned request is 403 MissingAuthenticationTokenException, and changes nothing', async () => {
-    for (const [method, path] of [['GET', '/packages'], ['PUT', '/packages/unsigned'], ['GET', '/no/such/route']]) {
+    for (const [method, path] of [
+      ['GET', '/packages'],
+      ['PUT', '/packages/unsigned'],
+      ['GET', '/no/such/route'],
+    ]) {
       const res = await fetch(`${server.endpoint}${path}`, { method, body: method === 'PUT' ? '{}' : undefined });
       assert.equal(res.status, 403, `${method} ${path}`);
       assert.equal(res.headers.get('x-amzn-errortype'), 'MissingAuthenticationTokenException');
@@ -116,7 +126,13 @@ describe('--auth sigv4', () => {
     };
     const plain = await signedFetch(server, { method: 'PUT', path: '/packages/tampered', body, tamper: evil });
     assert.deepEqual([plain.status, plain.errorType], [403, 'InvalidSignatureException']);
-    const declared = await signedFetch(server, { method: 'PUT', path: '/packages/tampered', body, headers: { 'x-amz-content-sha256': sha256(body) }, tamper: evil });
+    const declared = await signedFetch(server, {
+      method: 'PUT',
+      path: '/packages/tampered',
+      body,
+      headers: { 'x-amz-content-sha256': sha256(body) },
+      tamper: evil,
+    });
     assert.deepEqual([declared.status, declared.errorType], [403, 'InvalidSignatureException']);
     assert.match(declared.body.message, /x-amz-content-sha256/);
     assert.equal((await awsError(() => good.send(new GetPackageCommand({ packageName: 'tampered' })))).name, 'ResourceNotFoundException');
@@ -177,7 +193,10 @@ describe('--auth sigv4 is as strict as AWS', () => {
       assert.match(swapped.body.message, /accepted by S3 only/);
     }
     // The data planes too (signed for iot-jobs-data and iotdata).
-    for (const [service, path] of [['iotdata', '/things/t/shadow'], ['iot-jobs-data', '/things/t/jobs']]) {
+    for (const [service, path] of [
+      ['iotdata', '/things/t/shadow'],
+      ['iot-jobs-data', '/things/t/jobs'],
+    ]) {
       const res = await signedFetch(server, { path, service, headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' } });
       assert.deepEqual([res.status, res.errorType], [403, 'InvalidSignatureException'], service);
     }
@@ -190,7 +209,10 @@ describe('--auth sigv4 is as strict as AWS', () => {
     const yesterday = new Date(Date.now() - 86_400_000).toISOString().slice(0, 10).replace(/-/g, '');
     const res = await getWithScopeDate(server, '/packages', yesterday);
     assert.deepEqual([res.status, res.errorType], [403, 'InvalidSignatureException']);
-    assert.match(res.body.message, new RegExp(`^Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${yesterday}' != '${today}'`));
+    assert.match(
+      res.body.message,
+      new RegExp(`^Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${yesterday}' != '${today}'`),
+    );
   });
 
   test('a signature older or newer than 15 minutes is 403 with AWS message', async () => {
@@ -205,7 +227,10 @@ describe('--auth sigv4 is as strict as AWS', () => {
   test('presigned (query string) authentication is refused for the JSON API operations', async () => {
     const url = new URL(server.endpoint);
     const signer = new SignatureV4({ service: 'iot', region: 'us-east-1', credentials: GOOD, sha256: Sha256 });
-    const presigned = await signer.presign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/packages', query: {}, headers: { host: url.host } }, { expiresIn: 300 });
+    const presigned = await signer.presign(
+      { method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: '/packages', query: {}, headers: { host: url.host } },
+      { expiresIn: 300 },
+    );
     const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
     const res = await fetch(`${server.endpoint}/packages?${query}`);
     assert.equal(res.status, 403);
@@ -214,7 +239,12 @@ describe('--auth sigv4 is as strict as AWS', () => {
   });
 
   test("requests signed for 'execute-api' reach the iot control plane, as AWS serves older botocore", async () => {
-    const created = await signedFetch(server, { method: 'PUT', path: '/packages/via-execute-api', body: '{"description":"old botocore"}', service: 'execute-api' });
+    const created = await signedFetch(server, {
+      method: 'PUT',
+      path: '/packages/via-execute-api',
+      body: '{"description":"old botocore"}',
+      service: 'execute-api',
+    });
     assert.equal(created.status, 200, JSON.stringify(created.body));
     const got = await signedFetch(server, { path: '/packages/via-execute-api', service: 'execute-api' });
     assert.deepEqual([got.status, got.body.description], [200, 'old botocore']);
@@ -233,7 +263,10 @@ describe('--auth sigv4 is as strict as AWS', () => {
     const url = await server.flotilla.blob.presignGet({ account: '111111111111', region: 'us-east-1' }, { bucket: 'own', key: 'fw.bin' }, 60);
     assert.match(url, /X-Amz-Credential=111111111111%2F/);
     assert.equal(await (await fetch(url)).text(), 'account one');
-    await assert.rejects(server.flotilla.blob.presignGet({ account: '222222222222', region: 'us-east-1' }, { bucket: 'own', key: 'fw.bin' }, 60), /no --credentials key belongs to it/);
+    await assert.rejects(
+      server.flotilla.blob.presignGet({ account: '222222222222', region: 'us-east-1' }, { bucket: 'own', key: 'fw.bin' }, 60),
+      /no --credentials key belongs to it/,
+    );
   });
 });
 
@@ -260,7 +293,12 @@ describe('--auth off', () => {
   });
 
   test('a body changed after signing is served: signatures are not checked', async () => {
-    const res = await signedFetch(server, { method: 'PUT', path: '/packages/unchecked', body: '{}', credentials: { accessKeyId: 'k', secretAccessKey: 's' }, tamper: (req) => {
+    const res = await signedFetch(server, {
+      method: 'PUT',
+      path: '/packages/unchecked',
+      body: '{}',
+      credentials: { accessKeyId: 'k', secretAccessKey: 's' },
+      tamper: (req) => {
         req.body = '{"description":"changed"}';
       },
     });
@@ -268,7 +306,13 @@ describe('--auth off', () => {
   });
 
   test("requests signed for 'execute-api' reach the iot control plane", async () => {
-    const res = await signedFetch(server, { method: 'PUT', path: '/packages/execute-api-off', body: '{}', service: 'execute-api', credentials: { accessKeyId: '333333333333', secretAccessKey: 's' } });
+    const res = await signedFetch(server, {
+      method: 'PUT',
+      path: '/packages/execute-api-off',
+      body: '{}',
+      service: 'execute-api',
+      credentials: { accessKeyId: '333333333333', secretAccessKey: 's' },
+    });
     assert.equal(res.status, 200, JSON.stringify(res.body));
     assert.equal(res.body.packageArn, 'arn:aws:iot:us-east-1:333333333333:package/execute-api-off');
   });

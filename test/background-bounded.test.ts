@@ -45,10 +45,14 @@ before(async () => {
   await iot.send(new CreatePackageCommand({ packageName: 'fw' }));
   // Every result row whose file name mentions "poison" is refused by the store.
   if (store.dialect === 'postgres') {
-    await sql`CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.file_name LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`.execute(store.db);
+    await sql`CREATE FUNCTION poison() RETURNS trigger AS $$ BEGIN IF NEW.file_name LIKE '%poison%' THEN RAISE EXCEPTION 'poisoned row'; END IF; RETURN NEW; END $$ LANGUAGE plpgsql`.execute(
+      store.db,
+    );
     await sql`CREATE TRIGGER poison BEFORE INSERT ON sbom_results FOR EACH ROW EXECUTE FUNCTION poison()`.execute(store.db);
   } else {
-    await sql`CREATE TRIGGER poison BEFORE INSERT ON sbom_results WHEN NEW.file_name LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`.execute(store.db);
+    await sql`CREATE TRIGGER poison BEFORE INSERT ON sbom_results WHEN NEW.file_name LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'poisoned row'); END`.execute(
+      store.db,
+    );
   }
 });
 after(async () => {
@@ -67,7 +71,8 @@ async function validate(key: string, body: Uint8Array, waitMs = 30_000) {
     const v = await iot.send(new GetPackageVersionCommand({ packageName: 'fw', versionName }));
     if (v.sbomValidationStatus !== 'IN_PROGRESS') {
       const results = (await iot.send(new ListSbomValidationResultsCommand({ packageName: 'fw', versionName }))).validationResultSummaries ?? [];
-      const attempts = (await store.db.selectFrom('package_versions').select('sbom_attempts').where('version_name', '=', versionName).executeTakeFirstOrThrow()).sbom_attempts;
+      const attempts = (await store.db.selectFrom('package_versions').select('sbom_attempts').where('version_name', '=', versionName).executeTakeFirstOrThrow())
+        .sbom_attempts;
       return { status: v.sbomValidationStatus, results, attempts };
     }
     if (Date.now() > deadline) assert.fail(`${key} still IN_PROGRESS after ${waitMs} ms`);
@@ -78,7 +83,10 @@ async function validate(key: string, body: Uint8Array, waitMs = 30_000) {
 test('a zip entry named with U+0000 ends validated, the character stored as U+FFFD', TEST, async () => {
   const out = await validate('sboms/nul.zip', zipSync({ 'a\u0000b.json': GOOD, 'good.json': GOOD }));
   assert.ok(out.status === 'SUCCEEDED' || out.status === 'FAILED');
-  assert.ok(out.results.some((r) => r.fileName === 'a\uFFFDb.json'), JSON.stringify(out.results));
+  assert.ok(
+    out.results.some((r) => r.fileName === 'a\uFFFDb.json'),
+    JSON.stringify(out.results),
+  );
   assert.equal(out.attempts, 1);
 });
 
@@ -104,7 +112,12 @@ test('a validation claimed more than 3 times without ending is FAILED at the nex
   // Seeded as an IN_PROGRESS validation with three claims behind it (three processes died in turn) and an expired lease.
   await store.db
     .updateTable('package_versions')
-    .set({ sbom: JSON.stringify({ s3Location: { bucket: 'sboms', key: 'sboms/crashy.json' } }), sbom_validation_status: 'IN_PROGRESS', sbom_attempts: 3, sbom_claimed_until: 1 })
+    .set({
+      sbom: JSON.stringify({ s3Location: { bucket: 'sboms', key: 'sboms/crashy.json' } }),
+      sbom_validation_status: 'IN_PROGRESS',
+      sbom_attempts: 3,
+      sbom_claimed_until: 1,
+    })
     .where('version_name', '=', versionName)
     .execute();
   const deadline = Date.now() + 20_000;
@@ -125,12 +138,15 @@ test('PostgreSQL: an idle connection that fails is logged, and the server goes o
   const dataDir = mkdtempSync(join(tmpdir(), 'flotilla-pool-'));
   const database = await createTestDatabase(dataDir);
   const lines: string[] = [];
-  const log = pino({ level: 'warn' }, new Writable({
+  const log = pino(
+    { level: 'warn' },
+    new Writable({
       write: (chunk, _enc, done) => {
         lines.push(String(chunk));
         done();
       },
-    }));
+    }),
+  );
   const flotilla = await startFlotilla({ port: 0, mqttPort: 0, dataDir, database: database.url }, log);
   try {
     assert.equal((await fetch(`${flotilla.endpoint}/packages`)).status, 200);

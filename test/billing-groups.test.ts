@@ -27,7 +27,11 @@ const groupOf = async (client: IoTClient, thingName: string) => (await client.se
 test('CreateBillingGroup, DescribeBillingGroup, tags, and idempotent re-create', async () => {
   const { client, account } = server.freshAccount();
   const created = await client.send(
-    new CreateBillingGroupCommand({ billingGroupName: 'lab', billingGroupProperties: { billingGroupDescription: 'Lab devices' }, tags: [{ Key: 'cost', Value: 'r&d' }] }),
+    new CreateBillingGroupCommand({
+      billingGroupName: 'lab',
+      billingGroupProperties: { billingGroupDescription: 'Lab devices' },
+      tags: [{ Key: 'cost', Value: 'r&d' }],
+    }),
   );
   assert.equal(created.billingGroupName, 'lab');
   assert.equal(created.billingGroupArn, `arn:aws:iot:us-east-1:${account}:billinggroup/lab`);
@@ -40,7 +44,9 @@ test('CreateBillingGroup, DescribeBillingGroup, tags, and idempotent re-create',
   assert.ok(got.billingGroupMetadata!.creationDate instanceof Date);
   assert.deepEqual((await client.send(new ListTagsForResourceCommand({ resourceArn: created.billingGroupArn }))).tags, [{ Key: 'cost', Value: 'r&d' }]);
 
-  const again = await client.send(new CreateBillingGroupCommand({ billingGroupName: 'lab', billingGroupProperties: { billingGroupDescription: 'Lab devices' } }));
+  const again = await client.send(
+    new CreateBillingGroupCommand({ billingGroupName: 'lab', billingGroupProperties: { billingGroupDescription: 'Lab devices' } }),
+  );
   assert.equal(again.billingGroupId, created.billingGroupId);
   const err = await expectError(
     () => client.send(new CreateBillingGroupCommand({ billingGroupName: 'lab', billingGroupProperties: { billingGroupDescription: 'other' } })),
@@ -52,8 +58,14 @@ test('CreateBillingGroup, DescribeBillingGroup, tags, and idempotent re-create',
   assert.equal(err.body.resourceArn, created.billingGroupArn);
   // An explicit empty description is the same as none.
   const plain = await client.send(new CreateBillingGroupCommand({ billingGroupName: 'plain' }));
-  assert.equal((await client.send(new CreateBillingGroupCommand({ billingGroupName: 'plain', billingGroupProperties: { billingGroupDescription: '' } }))).billingGroupId, plain.billingGroupId);
-  assert.equal((await client.send(new CreateBillingGroupCommand({ billingGroupName: 'plain', billingGroupProperties: {} }))).billingGroupId, plain.billingGroupId);
+  assert.equal(
+    (await client.send(new CreateBillingGroupCommand({ billingGroupName: 'plain', billingGroupProperties: { billingGroupDescription: '' } }))).billingGroupId,
+    plain.billingGroupId,
+  );
+  assert.equal(
+    (await client.send(new CreateBillingGroupCommand({ billingGroupName: 'plain', billingGroupProperties: {} }))).billingGroupId,
+    plain.billingGroupId,
+  );
 
   await expectError(() => client.send(new DescribeBillingGroupCommand({ billingGroupName: 'nope' })), 'ResourceNotFoundException', 404);
   await expectError(() => client.send(new CreateBillingGroupCommand({ billingGroupName: 'bad name' })), 'InvalidRequestException', 400);
@@ -63,8 +75,13 @@ test('CreateBillingGroup, DescribeBillingGroup, tags, and idempotent re-create',
 
 test('UpdateBillingGroup bumps the version and honours expectedVersion; DeleteBillingGroup too', async () => {
   const { client } = server.freshAccount();
-  const { billingGroupArn } = await client.send(new CreateBillingGroupCommand({ billingGroupName: 'g', billingGroupProperties: { billingGroupDescription: 'one' }, tags: [{ Key: 'k', Value: 'v' }] }));
-  assert.equal((await client.send(new UpdateBillingGroupCommand({ billingGroupName: 'g', billingGroupProperties: { billingGroupDescription: 'two' } }))).version, 2);
+  const { billingGroupArn } = await client.send(
+    new CreateBillingGroupCommand({ billingGroupName: 'g', billingGroupProperties: { billingGroupDescription: 'one' }, tags: [{ Key: 'k', Value: 'v' }] }),
+  );
+  assert.equal(
+    (await client.send(new UpdateBillingGroupCommand({ billingGroupName: 'g', billingGroupProperties: { billingGroupDescription: 'two' } }))).version,
+    2,
+  );
   assert.equal((await client.send(new UpdateBillingGroupCommand({ billingGroupName: 'g', billingGroupProperties: {}, expectedVersion: 2 }))).version, 3);
   let got = await client.send(new DescribeBillingGroupCommand({ billingGroupName: 'g' }));
   assert.deepEqual([got.version, got.billingGroupProperties?.billingGroupDescription], [3, 'two']);
@@ -77,7 +94,11 @@ test('UpdateBillingGroup bumps the version and honours expectedVersion; DeleteBi
   await client.send(new UpdateBillingGroupCommand({ billingGroupName: 'g', billingGroupProperties: { billingGroupDescription: '' } }));
   got = await client.send(new DescribeBillingGroupCommand({ billingGroupName: 'g' }));
   assert.deepEqual([got.version, got.billingGroupProperties?.billingGroupDescription], [4, undefined]);
-  await expectError(() => client.send(new UpdateBillingGroupCommand({ billingGroupName: 'nope', billingGroupProperties: {} })), 'ResourceNotFoundException', 404);
+  await expectError(
+    () => client.send(new UpdateBillingGroupCommand({ billingGroupName: 'nope', billingGroupProperties: {} })),
+    'ResourceNotFoundException',
+    404,
+  );
 
   await expectError(() => client.send(new DeleteBillingGroupCommand({ billingGroupName: 'g', expectedVersion: 2 })), 'VersionConflictException', 409);
   await client.send(new DeleteBillingGroupCommand({ billingGroupName: 'g', expectedVersion: 4 }));
@@ -149,13 +170,25 @@ test('members: add by name or ARN, a thing is in one billing group (adding moves
   await expectError(() => client.send(new AddThingToBillingGroupCommand({ billingGroupName: 'nope', thingName: 't1' })), 'ResourceNotFoundException', 404);
   await expectError(() => client.send(new AddThingToBillingGroupCommand({ billingGroupName: 'a', thingName: 'nope' })), 'ResourceNotFoundException', 404);
   await expectError(() => client.send(new AddThingToBillingGroupCommand({ thingName: 't1' })), 'InvalidRequestException', 400, /billing group/);
-  await expectError(() => client.send(new AddThingToBillingGroupCommand({ billingGroupArn: arns.t1, thingName: 't1' })), 'InvalidRequestException', 400, /not a billing group ARN/);
   await expectError(
-    () => client.send(new AddThingToBillingGroupCommand({ billingGroupArn: `arn:aws:iot:us-east-1:${account}:billinggroup/a`, billingGroupName: 'b', thingName: 't1' })),
+    () => client.send(new AddThingToBillingGroupCommand({ billingGroupArn: arns.t1, thingName: 't1' })),
+    'InvalidRequestException',
+    400,
+    /not a billing group ARN/,
+  );
+  await expectError(
+    () =>
+      client.send(
+        new AddThingToBillingGroupCommand({ billingGroupArn: `arn:aws:iot:us-east-1:${account}:billinggroup/a`, billingGroupName: 'b', thingName: 't1' }),
+      ),
     'InvalidRequestException',
     400,
   );
-  await expectError(() => client.send(new AddThingToBillingGroupCommand({ billingGroupArn: 'arn:aws:iot:us-east-1:999999999999:billinggroup/a', thingName: 't1' })), 'ResourceNotFoundException', 404);
+  await expectError(
+    () => client.send(new AddThingToBillingGroupCommand({ billingGroupArn: 'arn:aws:iot:us-east-1:999999999999:billinggroup/a', thingName: 't1' })),
+    'ResourceNotFoundException',
+    404,
+  );
   await expectError(() => client.send(new RemoveThingFromBillingGroupCommand({ billingGroupName: 'nope', thingName: 't1' })), 'ResourceNotFoundException', 404);
   await expectError(() => client.send(new ListThingsInBillingGroupCommand({ billingGroupName: 'nope' })), 'ResourceNotFoundException', 404);
 });
@@ -168,7 +201,12 @@ test('billingGroupName on CreateThing and DescribeThing; deletes of things and g
   assert.deepEqual(await members(client, 'fleet'), ['dev']);
   // Same configuration: the same thing; another billing group: a different configuration.
   assert.equal((await client.send(new CreateThingCommand({ thingName: 'dev', billingGroupName: 'fleet' }))).thingId, t.thingId);
-  await expectError(() => client.send(new CreateThingCommand({ thingName: 'dev' })), 'ResourceAlreadyExistsException', 409, /^Thing dev already exists in account with different attributes$/);
+  await expectError(
+    () => client.send(new CreateThingCommand({ thingName: 'dev' })),
+    'ResourceAlreadyExistsException',
+    409,
+    /^Thing dev already exists in account with different attributes$/,
+  );
   await expectError(() => client.send(new CreateThingCommand({ thingName: 'other', billingGroupName: 'nope' })), 'ResourceNotFoundException', 404, /nope/);
   await expectError(() => client.send(new DescribeThingCommand({ thingName: 'other' })), 'ResourceNotFoundException', 404);
   assert.equal(await groupOf(client, (await client.send(new CreateThingCommand({ thingName: 'loose' }))).thingName!), undefined);

@@ -4,7 +4,15 @@
 import assert from 'node:assert/strict';
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { CreatePackageCommand, CreatePackageVersionCommand, CreateThingCommand, CreateJobCommand, GetPackageVersionCommand, IoTClient, ListPackagesCommand } from '@aws-sdk/client-iot';
+import {
+  CreatePackageCommand,
+  CreatePackageVersionCommand,
+  CreateThingCommand,
+  CreateJobCommand,
+  GetPackageVersionCommand,
+  IoTClient,
+  ListPackagesCommand,
+} from '@aws-sdk/client-iot';
 import { cleanups, runCleanups, spawnFlotilla, tempPlace } from './support/child.ts';
 import { awsError, startTestServer, type TestServer } from './support/server.ts';
 
@@ -56,7 +64,9 @@ describe('a hung external S3', () => {
   test('CreatePackageVersion answers the timeout error while other requests keep answering', TEST, async () => {
     const start = Date.now();
     let settled = false;
-    const hung = awsError(() => iot.send(new CreatePackageVersionCommand({ packageName: 'fw', versionName: '1.0.0', artifact }))).finally(() => (settled = true));
+    const hung = awsError(() => iot.send(new CreatePackageVersionCommand({ packageName: 'fw', versionName: '1.0.0', artifact }))).finally(
+      () => (settled = true),
+    );
     // Wait until the artifact HEAD has reached the silent server: the request is then hung on it.
     while (silent.connections() === 0 && !settled) await new Promise((resolve) => setTimeout(resolve, 10));
     assert.equal(settled, false, 'the request is still waiting for the silent server');
@@ -66,7 +76,10 @@ describe('a hung external S3', () => {
     assert.equal(settled, false, 'the other requests answered while the artifact check was still waiting');
     assert.ok(list.ms < 1500, `ListPackages took ${list.ms} ms`);
     assert.ok(create.ms < 1500, `CreatePackage took ${create.ms} ms`);
-    assert.deepEqual(list.value.packageSummaries?.map((p) => p.packageName), ['fw']);
+    assert.deepEqual(
+      list.value.packageSummaries?.map((p) => p.packageName),
+      ['fw'],
+    );
 
     const err = await hung;
     const elapsed = Date.now() - start;
@@ -81,7 +94,9 @@ describe('a hung external S3', () => {
   test('CreateJob with a documentSource answers ServiceUnavailableException (503), as its model lists', TEST, async () => {
     const thing = await iot.send(new CreateThingCommand({ thingName: 'device-1' }));
     const list = timed(() => iot.send(new ListPackagesCommand({})));
-    const err = await awsError(() => iot.send(new CreateJobCommand({ jobId: 'j1', targets: [thing.thingArn!], documentSource: 'https://s3.us-east-1.amazonaws.com/docs/job.json' })));
+    const err = await awsError(() =>
+      iot.send(new CreateJobCommand({ jobId: 'j1', targets: [thing.thingArn!], documentSource: 'https://s3.us-east-1.amazonaws.com/docs/job.json' })),
+    );
     assert.equal(err.name, 'ServiceUnavailableException', err.message);
     assert.equal(err.status, 503);
     assert.match(err.message, /did not answer within 1500 ms/);

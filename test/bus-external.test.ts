@@ -68,7 +68,12 @@ describe('external broker', () => {
   }
 
   test('iot-data Publish goes through the broker, and a request topic is answered once', async () => {
-    const data = new IoTDataPlaneClient({ endpoint: a.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+    const data = new IoTDataPlaneClient({
+      endpoint: a.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+    });
     const device = await connectDevice(BROKER);
     const topic = `$aws/things/ext-${run}-http/shadow/name/echo/get`;
     try {
@@ -101,7 +106,10 @@ describe('external broker refusals', () => {
 
   test('a broker that never answers CONNECT fails startup with a clear error, in bounded time', async () => {
     const started = Date.now();
-    await assert.rejects(startFlotilla({ port: 0, broker: `mqtt://127.0.0.1:${port}`, database: 'sqlite::memory:', logLevel: 'error' }), /--broker mqtt:\/\/127\.0\.0\.1:\d+: no CONNACK within 10000 ms/);
+    await assert.rejects(
+      startFlotilla({ port: 0, broker: `mqtt://127.0.0.1:${port}`, database: 'sqlite::memory:', logLevel: 'error' }),
+      /--broker mqtt:\/\/127\.0\.0\.1:\d+: no CONNACK within 10000 ms/,
+    );
     assert.ok(Date.now() - started < 20_000);
   });
 
@@ -110,6 +118,9 @@ describe('external broker refusals', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', () => resolve()));
     const p = (closed.address() as { port: number }).port;
     await new Promise((resolve) => closed.close(resolve));
-    await assert.rejects(startFlotilla({ port: 0, broker: `mqtt://127.0.0.1:${p}`, database: 'sqlite::memory:', logLevel: 'error' }), /--broker mqtt:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/);
+    await assert.rejects(
+      startFlotilla({ port: 0, broker: `mqtt://127.0.0.1:${p}`, database: 'sqlite::memory:', logLevel: 'error' }),
+      /--broker mqtt:\/\/127\.0\.0\.1:\d+: .*ECONNREFUSED/,
+    );
   });
 });

@@ -12,7 +12,12 @@ const wsUrl = (endpoint: string, query = '') => `${endpoint.replace(/^http/, 'ws
 /** A presigned /mqtt URL as AWS IoT's device SDKs build it (service iotdevicegateway; session token added after signing). */
 async function presigned(endpoint: string, secretAccessKey: string, sessionToken?: string): Promise<string> {
   const url = new URL(endpoint);
-  const signer = new SignatureV4({ service: 'iotdevicegateway', region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey }, sha256: Sha256 });
+  const signer = new SignatureV4({
+    service: 'iotdevicegateway',
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey },
+    sha256: Sha256,
+  });
   const request = { method: 'GET', protocol: 'ws:', hostname: url.hostname, port: Number(url.port), path: '/mqtt', query: {}, headers: { host: url.host } };
   const signed = await signer.presign(request, { expiresIn: 3600 });
   const query = new URLSearchParams(signed.query as Record<string, string>);
@@ -24,7 +29,13 @@ async function presigned(endpoint: string, secretAccessKey: string, sessionToken
 function upgradeStatus(url: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(url.replace(/^ws/, 'http'), {
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'mqtt' },
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        'sec-websocket-protocol': 'mqtt',
+      },
     });
     req.on('upgrade', (res, socket) => {
       socket.destroy();

@@ -142,7 +142,15 @@ describe('connectivity and lifecycle events', () => {
       const before = Date.now();
       const device = await connectDevice(server.flotilla.mqttUrl!, { clientId: 'sensor-1', protocolVersion: 4, username: 'alice' });
       const connected = await watcher.nextJson('$aws/events/presence/connected/sensor-1');
-      assert.deepEqual(Object.keys(connected).sort(), ['clientId', 'eventType', 'ipAddress', 'principalIdentifier', 'sessionIdentifier', 'timestamp', 'versionNumber']);
+      assert.deepEqual(Object.keys(connected).sort(), [
+        'clientId',
+        'eventType',
+        'ipAddress',
+        'principalIdentifier',
+        'sessionIdentifier',
+        'timestamp',
+        'versionNumber',
+      ]);
       assert.equal(connected.clientId, 'sensor-1');
       assert.equal(connected.eventType, 'connected');
       assert.equal(connected.ipAddress, '127.0.0.1');
@@ -197,7 +205,7 @@ describe('connectivity and lifecycle events', () => {
 });
 
 describe('retained messages survive a restart', () => {
-  test('a device\'s retained message is kept in the store and held again by the next broker', async () => {
+  test("a device's retained message is kept in the store and held again by the next broker", async () => {
     const dataServer = await startTestServer();
     const { dataDir, database } = dataServer;
     const device = await connectDevice(dataServer.flotilla.mqttUrl!);
@@ -206,7 +214,12 @@ describe('retained messages survive a restart', () => {
     await device.publish('fleet/gone', '', { retain: true }); // an empty retained payload deletes it
     await device.end();
     const store = await Store.open(database);
-    await eventually(async () => assert.deepEqual((await store.db.selectFrom('retained_messages').select('topic').execute()).map((r) => r.topic), ['fleet/config']));
+    await eventually(async () =>
+      assert.deepEqual(
+        (await store.db.selectFrom('retained_messages').select('topic').execute()).map((r) => r.topic),
+        ['fleet/config'],
+      ),
+    );
     await store.close();
     await dataServer.flotilla.stop();
 

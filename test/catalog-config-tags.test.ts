@@ -74,7 +74,12 @@ test('enabling version updates by jobs needs a roleArn, given now or stored befo
   assert.deepEqual(await config(), { enabled: false });
   await update({ enabled: false });
   assert.deepEqual(await config(), { enabled: false });
-  await expectError(() => update({ enabled: true, roleArn: 'arn:too-short' }), 'ValidationException', 400, /at 'versionUpdateByJobsConfig\.roleArn'.*length greater than or equal to 20/);
+  await expectError(
+    () => update({ enabled: true, roleArn: 'arn:too-short' }),
+    'ValidationException',
+    400,
+    /at 'versionUpdateByJobsConfig\.roleArn'.*length greater than or equal to 20/,
+  );
 
   await update({ enabled: true, roleArn });
   assert.deepEqual(await config(), { enabled: true, roleArn });
@@ -84,7 +89,11 @@ test('enabling version updates by jobs needs a roleArn, given now or stored befo
   assert.deepEqual(await config(), { enabled: true, roleArn });
   await client.send(new UpdatePackageConfigurationCommand({}));
   assert.deepEqual(await config(), { enabled: true, roleArn }, 'an update without a config changes nothing');
-  assert.deepEqual((await freshAccount().client.send(new GetPackageConfigurationCommand({}))).versionUpdateByJobsConfig, { enabled: false }, 'configuration is per account');
+  assert.deepEqual(
+    (await freshAccount().client.send(new GetPackageConfigurationCommand({}))).versionUpdateByJobsConfig,
+    { enabled: false },
+    'configuration is per account',
+  );
 });
 
 test('UpdatePackageConfiguration replays a repeated clientToken; a different request conflicts', async () => {
@@ -96,7 +105,10 @@ test('UpdatePackageConfiguration replays a repeated clientToken; a different req
   await client.send(new UpdatePackageConfigurationCommand(request));
   assert.equal((await client.send(new GetPackageConfigurationCommand({}))).versionUpdateByJobsConfig!.enabled, false, 'the replay did not apply again');
   await expectError(
-    () => client.send(new UpdatePackageConfigurationCommand({ ...request, versionUpdateByJobsConfig: { enabled: true, roleArn: 'arn:aws:iam::123456789012:role/two' } })),
+    () =>
+      client.send(
+        new UpdatePackageConfigurationCommand({ ...request, versionUpdateByJobsConfig: { enabled: true, roleArn: 'arn:aws:iam::123456789012:role/two' } }),
+      ),
     'ConflictException',
     409,
   );
@@ -106,7 +118,10 @@ test('UpdatePackageConfiguration replays a repeated clientToken; a different req
 
 test('tags given at CreatePackage and CreatePackageVersion are listed as Key/Value pairs', async () => {
   const { packageArn, versionArn } = await packageWithVersion(iot, { pkg: { team: 'fw', env: 'prod' }, version: { build: '42' } });
-  assert.deepEqual(await tagsOf(packageArn), [{ Key: 'env', Value: 'prod' }, { Key: 'team', Value: 'fw' }]);
+  assert.deepEqual(await tagsOf(packageArn), [
+    { Key: 'env', Value: 'prod' },
+    { Key: 'team', Value: 'fw' },
+  ]);
   assert.deepEqual(await tagsOf(versionArn), [{ Key: 'build', Value: '42' }]);
   const { packageArn: bare, versionArn: bareVersion } = await packageWithVersion();
   assert.deepEqual(await tagsOf(bare), []);
@@ -117,9 +132,16 @@ test('TagResource adds and overwrites, UntagResource removes, on package and ver
   const { packageArn, versionArn } = await packageWithVersion(iot, { pkg: { a: '1' } });
   for (const arn of [packageArn, versionArn]) {
     await tag(arn, [{ Key: 'a', Value: 'one' }, { Key: 'b', Value: '2' }, { Key: 'empty' }]);
-    assert.deepEqual(await tagsOf(arn), [{ Key: 'a', Value: 'one' }, { Key: 'b', Value: '2' }, { Key: 'empty', Value: '' }]);
+    assert.deepEqual(await tagsOf(arn), [
+      { Key: 'a', Value: 'one' },
+      { Key: 'b', Value: '2' },
+      { Key: 'empty', Value: '' },
+    ]);
     await iot.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: ['a', 'never-there'] }));
-    assert.deepEqual(await tagsOf(arn), [{ Key: 'b', Value: '2' }, { Key: 'empty', Value: '' }]);
+    assert.deepEqual(await tagsOf(arn), [
+      { Key: 'b', Value: '2' },
+      { Key: 'empty', Value: '' },
+    ]);
     await iot.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: [] }));
     await iot.send(new UntagResourceCommand({ resourceArn: arn, tagKeys: ['b', 'empty'] }));
     assert.deepEqual(await tagsOf(arn), []);
@@ -133,7 +155,10 @@ test('a resource holds at most 50 tags: the 51st is a LimitExceededException (41
     await tag(arn, [{ Key: 'k49', Value: 'fiftieth' }]);
     const err = await expectError(() => tag(arn, [{ Key: 'k50', Value: 'one too many' }]), 'LimitExceededException', 410, /50/);
     assert.match(err.message, /51/);
-    await tag(arn, [{ Key: 'k00', Value: 'overwrite at the limit' }, { Key: 'k49', Value: 'again' }]);
+    await tag(arn, [
+      { Key: 'k00', Value: 'overwrite at the limit' },
+      { Key: 'k49', Value: 'again' },
+    ]);
     const tags = await tagsOf(arn);
     assert.equal(tags!.length, 50);
     assert.deepEqual(tags![0], { Key: 'k00', Value: 'overwrite at the limit' });
@@ -148,7 +173,12 @@ test('a resource holds at most 50 tags: the 51st is a LimitExceededException (41
 
 test('at most 50 tags at creation; tag keys and values follow their constraints', async () => {
   const over = Object.fromEntries(manyTags(51).map((t) => [t.Key!, t.Value!]));
-  await expectError(() => iot.send(new CreatePackageCommand({ packageName: uniq('tags'), tags: over })), 'ValidationException', 400, /at 'tags'.*less than or equal to 50/);
+  await expectError(
+    () => iot.send(new CreatePackageCommand({ packageName: uniq('tags'), tags: over })),
+    'ValidationException',
+    400,
+    /at 'tags'.*less than or equal to 50/,
+  );
   const packageName = uniq('tags');
   await iot.send(new CreatePackageCommand({ packageName }));
   await expectError(() => iot.send(new CreatePackageVersionCommand({ packageName, versionName: '1', tags: over })), 'ValidationException', 400, /at 'tags'/);
@@ -161,7 +191,12 @@ test('at most 50 tags at creation; tag keys and values follow their constraints'
   await expectError(() => tag(packageArn, [{ Key: 'ok' }, { Key: 'v', Value: 'x'.repeat(257) }]), 'InvalidRequestException', 400, /at 'tags\.2\.Value'.*256/);
   await expectError(() => tag(packageArn, [{ Value: 'no key' } as Tag]), 'InvalidRequestException', 400, /at 'tags\.1\.Key'.*must not be null/);
   await expectError(() => tag(packageArn, [{ Key: '' }]), 'InvalidRequestException', 400, /at 'tags\.1\.Key'/);
-  await expectError(() => iot.send(new UntagResourceCommand({ resourceArn: packageArn, tagKeys: ['bad<key>'] })), 'InvalidRequestException', 400, /at 'tagKeys\.1'/);
+  await expectError(
+    () => iot.send(new UntagResourceCommand({ resourceArn: packageArn, tagKeys: ['bad<key>'] })),
+    'InvalidRequestException',
+    400,
+    /at 'tagKeys\.1'/,
+  );
   assert.deepEqual(await tagsOf(packageArn), []);
 });
 
@@ -268,8 +303,14 @@ test('a clientToken belongs to its account: the same token in two accounts is tw
   const clientToken = randomUUID();
   await a.send(new CreatePackageCommand({ packageName: 'from-a', clientToken }));
   await b.send(new CreatePackageCommand({ packageName: 'from-b', clientToken }));
-  assert.deepEqual((await a.send(new ListPackagesCommand({}))).packageSummaries!.map((p) => p.packageName), ['from-a']);
-  assert.deepEqual((await b.send(new ListPackagesCommand({}))).packageSummaries!.map((p) => p.packageName), ['from-b']);
+  assert.deepEqual(
+    (await a.send(new ListPackagesCommand({}))).packageSummaries!.map((p) => p.packageName),
+    ['from-a'],
+  );
+  assert.deepEqual(
+    (await b.send(new ListPackagesCommand({}))).packageSummaries!.map((p) => p.packageName),
+    ['from-b'],
+  );
 });
 
 test('regions are isolated too: a package of us-east-1 is not found from eu-west-1', async () => {

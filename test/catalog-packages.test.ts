@@ -97,9 +97,16 @@ test('a package name outside the pattern or over 128 characters is refused by ev
   for (const name of patterns) {
     for (const call of calls(name)) await expectError(call, 'ValidationException', 400, invalid('packageName', 'satisfy regular expression pattern: '));
   }
-  for (const call of calls('p'.repeat(129))) await expectError(call, 'ValidationException', 400, invalid('packageName', 'have length less than or equal to 128'));
+  for (const call of calls('p'.repeat(129)))
+    await expectError(call, 'ValidationException', 400, invalid('packageName', 'have length less than or equal to 128'));
   // The SDK sends an empty label as `/packages/`; the length rule refuses it like any other bad name.
-  for (const call of calls('')) await expectError(call, 'ValidationException', 400, /Value '' at 'packageName' failed to satisfy constraint: Member must have length greater than or equal to 1/);
+  for (const call of calls(''))
+    await expectError(
+      call,
+      'ValidationException',
+      400,
+      /Value '' at 'packageName' failed to satisfy constraint: Member must have length greater than or equal to 1/,
+    );
   const client = freshAccount();
   await client.send(new CreatePackageCommand({ packageName: 'ok' }));
   await expectError(() => client.send(new CreatePackageCommand({ packageName: 'bad name' })), 'ValidationException', 400);
@@ -111,16 +118,36 @@ test('a description of 1024 characters is accepted, 1025 is refused on create an
   await iot.send(new CreatePackageCommand({ packageName: name, description: 'd'.repeat(1024) }));
   assert.equal((await iot.send(new GetPackageCommand({ packageName: name }))).description, 'd'.repeat(1024));
   const tooLong = 'd'.repeat(1025);
-  await expectError(() => iot.send(new CreatePackageCommand({ packageName: uniq('desc'), description: tooLong })), 'ValidationException', 400, invalid('description', 'have length less than or equal to 1024'));
-  await expectError(() => iot.send(new UpdatePackageCommand({ packageName: name, description: tooLong })), 'ValidationException', 400, invalid('description', 'have length less than or equal to 1024'));
-  await expectError(() => iot.send(new UpdatePackageCommand({ packageName: name, description: 'bell\u0007' })), 'ValidationException', 400, invalid('description', 'satisfy regular expression pattern'));
+  await expectError(
+    () => iot.send(new CreatePackageCommand({ packageName: uniq('desc'), description: tooLong })),
+    'ValidationException',
+    400,
+    invalid('description', 'have length less than or equal to 1024'),
+  );
+  await expectError(
+    () => iot.send(new UpdatePackageCommand({ packageName: name, description: tooLong })),
+    'ValidationException',
+    400,
+    invalid('description', 'have length less than or equal to 1024'),
+  );
+  await expectError(
+    () => iot.send(new UpdatePackageCommand({ packageName: name, description: 'bell\u0007' })),
+    'ValidationException',
+    400,
+    invalid('description', 'satisfy regular expression pattern'),
+  );
   assert.equal((await iot.send(new GetPackageCommand({ packageName: name }))).description, 'd'.repeat(1024));
 });
 
 test('creating a package that exists is a ConflictException naming it, and leaves it unchanged', async () => {
   const name = uniq('dup');
   await iot.send(new CreatePackageCommand({ packageName: name, description: 'original' }));
-  const err = await expectError(() => iot.send(new CreatePackageCommand({ packageName: name, description: 'second' })), 'ConflictException', 409, new RegExp(name));
+  const err = await expectError(
+    () => iot.send(new CreatePackageCommand({ packageName: name, description: 'second' })),
+    'ConflictException',
+    409,
+    new RegExp(name),
+  );
   assert.equal(err.body.resourceId, name);
   assert.equal((await iot.send(new GetPackageCommand({ packageName: name }))).description, 'original');
 });
@@ -167,7 +194,12 @@ test('the default version: only an existing PUBLISHED or DEPRECATED version, sho
   await expectError(() => client.send(new UpdatePackageCommand({ packageName: name, defaultVersionName: 'nope' })), 'ResourceNotFoundException', 404, /nope/);
   const draft = await expectError(() => client.send(new UpdatePackageCommand({ packageName: name, defaultVersionName: 'draft' })), 'ConflictException', 409);
   assert.equal(draft.body.resourceId, 'draft');
-  await expectError(() => client.send(new UpdatePackageCommand({ packageName: name, defaultVersionName: 'bad name' })), 'ValidationException', 400, invalid('defaultVersionName', 'satisfy regular expression pattern'));
+  await expectError(
+    () => client.send(new UpdatePackageCommand({ packageName: name, defaultVersionName: 'bad name' })),
+    'ValidationException',
+    400,
+    invalid('defaultVersionName', 'satisfy regular expression pattern'),
+  );
   assert.deepEqual(await defaultOf(), { get: undefined, list: undefined });
 
   await client.send(new UpdatePackageCommand({ packageName: name, defaultVersionName: 'published' }));
@@ -202,7 +234,10 @@ test('ListPackages orders by name (byte order) and gives summaries with dates', 
   const names = ['beta', 'Alpha', 'alpha', 'alpha-1', 'alpha.1', 'alpha_1', '9lives', 'zulu', 'Zulu'];
   for (const packageName of names) await client.send(new CreatePackageCommand({ packageName }));
   const listed = await client.send(new ListPackagesCommand({}));
-  assert.deepEqual(listed.packageSummaries!.map((p) => p.packageName), ['9lives', 'Alpha', 'Zulu', 'alpha', 'alpha-1', 'alpha.1', 'alpha_1', 'beta', 'zulu']);
+  assert.deepEqual(
+    listed.packageSummaries!.map((p) => p.packageName),
+    ['9lives', 'Alpha', 'Zulu', 'alpha', 'alpha-1', 'alpha.1', 'alpha_1', 'beta', 'zulu'],
+  );
   assert.equal(listed.nextToken, undefined);
   for (const summary of listed.packageSummaries as PackageSummary[]) {
     assert.ok(summary.creationDate instanceof Date && summary.lastModifiedDate instanceof Date);
@@ -233,7 +268,10 @@ test('ListPackages without maxResults serves pages of 100', async () => {
   assert.equal(first.packageSummaries!.length, 100);
   assert.ok(first.nextToken);
   const second = await client.send(new ListPackagesCommand({ nextToken: first.nextToken }));
-  assert.deepEqual(second.packageSummaries!.map((p) => p.packageName), ['bulk-100']);
+  assert.deepEqual(
+    second.packageSummaries!.map((p) => p.packageName),
+    ['bulk-100'],
+  );
   assert.equal(second.nextToken, undefined);
 });
 
@@ -248,7 +286,10 @@ test('pages stay correct when packages are created and deleted between them', as
   const client = freshAccount();
   for (const packageName of ['b', 'd', 'f', 'h', 'j', 'l']) await client.send(new CreatePackageCommand({ packageName }));
   const first = await client.send(new ListPackagesCommand({ maxResults: 3 }));
-  assert.deepEqual(first.packageSummaries!.map((p) => p.packageName), ['b', 'd', 'f']);
+  assert.deepEqual(
+    first.packageSummaries!.map((p) => p.packageName),
+    ['b', 'd', 'f'],
+  );
 
   await client.send(new CreatePackageCommand({ packageName: 'a' })); // before the cursor: not served
   await client.send(new CreatePackageCommand({ packageName: 'e' })); // before the cursor: not served

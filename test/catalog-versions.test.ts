@@ -30,7 +30,12 @@ let artifact: { s3Location: { bucket: string; key: string; version: string } };
 before(async () => {
   server = await startTestServer();
   iot = server.iot();
-  s3 = new S3Client({ endpoint: server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } });
+  s3 = new S3Client({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: 'firmware' }));
   await s3.send(new PutBucketVersioningCommand({ Bucket: 'firmware', VersioningConfiguration: { Status: 'Enabled' } }));
   const put = await s3.send(new PutObjectCommand({ Bucket: 'firmware', Key: 'builds/1.0.0.bin', Body: 'firmware image' }));
@@ -81,7 +86,14 @@ async function listAll(packageName: string, options: { maxResults?: number; stat
 
 test('CreatePackageVersion then GetPackageVersion returns every field, in DRAFT, with dates', async () => {
   const packageName = await newPackage();
-  const request = { packageName, versionName: '1.0.0', description: 'First build', attributes: { arch: 'arm64', 'os:name': 'linux' }, artifact, recipe: '{"steps":[]}' };
+  const request = {
+    packageName,
+    versionName: '1.0.0',
+    description: 'First build',
+    attributes: { arch: 'arm64', 'os:name': 'linux' },
+    artifact,
+    recipe: '{"steps":[]}',
+  };
   const created = await iot.send(new CreatePackageVersionCommand(request));
   assert.deepEqual(body(created), {
     packageVersionArn: `arn:aws:iot:us-east-1:000000000000:package/${packageName}/version/1.0.0`,
@@ -103,7 +115,12 @@ test('CreatePackageVersion then GetPackageVersion returns every field, in DRAFT,
   assert.equal(got.lastModifiedDate.getTime(), got.creationDate.getTime());
 
   const bare = await iot.send(new CreatePackageVersionCommand({ packageName, versionName: 'bare' }));
-  assert.deepEqual(body(bare), { packageVersionArn: `${created.packageVersionArn!.replace(/1\.0\.0$/, 'bare')}`, packageName, versionName: 'bare', status: 'DRAFT' });
+  assert.deepEqual(body(bare), {
+    packageVersionArn: `${created.packageVersionArn!.replace(/1\.0\.0$/, 'bare')}`,
+    packageName,
+    versionName: 'bare',
+    status: 'DRAFT',
+  });
   const gotBare = await get(packageName, 'bare');
   for (const field of ['description', 'attributes', 'artifact', 'recipe'] as const) assert.equal(gotBare[field], undefined, field);
 });
@@ -123,8 +140,18 @@ test('version names: up to 64 characters of the pattern; others are refused by e
   for (const name of ['1.0 beta', '1/0', 'v+1', 'ünï']) {
     for (const call of calls(name)) await expectError(call, 'ValidationException', 400, invalid('versionName', 'satisfy regular expression pattern'));
   }
-  await expectError(() => iot.send(new CreatePackageVersionCommand({ packageName: 'bad name', versionName: '1' })), 'ValidationException', 400, invalid('packageName', 'satisfy'));
-  await expectError(() => iot.send(new ListPackageVersionsCommand({ packageName: 'p'.repeat(129) })), 'ValidationException', 400, invalid('packageName', 'have length'));
+  await expectError(
+    () => iot.send(new CreatePackageVersionCommand({ packageName: 'bad name', versionName: '1' })),
+    'ValidationException',
+    400,
+    invalid('packageName', 'satisfy'),
+  );
+  await expectError(
+    () => iot.send(new ListPackageVersionsCommand({ packageName: 'p'.repeat(129) })),
+    'ValidationException',
+    400,
+    invalid('packageName', 'have length'),
+  );
 });
 
 test('description over 1024 and recipe over 3072 characters are refused on create and update', async () => {
@@ -220,7 +247,12 @@ test('lifecycle: PUBLISH from any state, DEPRECATE only once published, nothing 
   }
   const { packageName, versionName } = await versionIn('PUBLISHED');
   for (const action of ['DRAFT', 'UNPUBLISH', 'publish', '']) {
-    await expectError(() => act(packageName, versionName, action as PackageVersionAction), 'ValidationException', 400, invalid('action', 'satisfy enum value set'));
+    await expectError(
+      () => act(packageName, versionName, action as PackageVersionAction),
+      'ValidationException',
+      400,
+      invalid('action', 'satisfy enum value set'),
+    );
   }
   assert.equal((await get(packageName, versionName)).status, 'PUBLISHED');
 });
@@ -291,8 +323,14 @@ test('DeletePackageVersion: missing ones delete fine, the default version is ref
 test('ListPackageVersions orders by version name (bytes, not semver) and filters by status', async () => {
   const packageName = await newPackage();
   const plan: [string, PackageVersionStatus][] = [
-    ['1.2.0', 'PUBLISHED'], ['1.10.0', 'DRAFT'], ['1.9.0', 'DEPRECATED'], ['2.0.0-rc.1', 'DRAFT'],
-    ['2.0.0', 'PUBLISHED'], ['V3', 'PUBLISHED'], ['v3', 'DEPRECATED'], ['1.2.0_hotfix', 'PUBLISHED'],
+    ['1.2.0', 'PUBLISHED'],
+    ['1.10.0', 'DRAFT'],
+    ['1.9.0', 'DEPRECATED'],
+    ['2.0.0-rc.1', 'DRAFT'],
+    ['2.0.0', 'PUBLISHED'],
+    ['V3', 'PUBLISHED'],
+    ['v3', 'DEPRECATED'],
+    ['1.2.0_hotfix', 'PUBLISHED'],
   ];
   for (const [versionName, status] of plan) {
     await iot.send(new CreatePackageVersionCommand({ packageName, versionName }));
@@ -302,7 +340,10 @@ test('ListPackageVersions orders by version name (bytes, not semver) and filters
   const sorted = plan.map(([n]) => n).sort();
   assert.deepEqual(sorted, ['1.10.0', '1.2.0', '1.2.0_hotfix', '1.9.0', '2.0.0', '2.0.0-rc.1', 'V3', 'v3']);
   const all = await iot.send(new ListPackageVersionsCommand({ packageName }));
-  assert.deepEqual(all.packageVersionSummaries!.map((v) => [v.versionName, v.status]), sorted.map((n) => [n, plan.find(([m]) => m === n)![1]]));
+  assert.deepEqual(
+    all.packageVersionSummaries!.map((v) => [v.versionName, v.status]),
+    sorted.map((n) => [n, plan.find(([m]) => m === n)![1]]),
+  );
   assert.equal(all.nextToken, undefined);
   for (const status of ['DRAFT', 'PUBLISHED', 'DEPRECATED'] as const) {
     const expected = sorted.filter((n) => plan.find(([m]) => m === n)![1] === status);
@@ -338,7 +379,12 @@ test('ListPackageVersions pages with maxResults: every version once, in order', 
   }
   assert.deepEqual(viaPaginator, sorted);
   for (const maxResults of [0, 101]) {
-    await expectError(() => iot.send(new ListPackageVersionsCommand({ packageName, maxResults })), 'ValidationException', 400, invalid('maxResults', 'have value'));
+    await expectError(
+      () => iot.send(new ListPackageVersionsCommand({ packageName, maxResults })),
+      'ValidationException',
+      400,
+      invalid('maxResults', 'have value'),
+    );
   }
 });
 
@@ -350,7 +396,10 @@ test('ListPackageVersions without maxResults serves pages of 100', async () => {
   assert.equal(first.packageVersionSummaries!.length, 100);
   assert.ok(first.nextToken);
   const second = await iot.send(new ListPackageVersionsCommand({ packageName, nextToken: first.nextToken }));
-  assert.deepEqual(second.packageVersionSummaries!.map((v) => v.versionName), ['1.100']);
+  assert.deepEqual(
+    second.packageVersionSummaries!.map((v) => v.versionName),
+    ['1.100'],
+  );
   assert.equal(second.nextToken, undefined);
 });
 
@@ -361,7 +410,10 @@ test('version pages stay correct when versions are created, deleted or change st
     await act(packageName, versionName, 'PUBLISH');
   }
   const first = await iot.send(new ListPackageVersionsCommand({ packageName, status: 'PUBLISHED', maxResults: 3 }));
-  assert.deepEqual(first.packageVersionSummaries!.map((v) => v.versionName), ['b', 'd', 'f']);
+  assert.deepEqual(
+    first.packageVersionSummaries!.map((v) => v.versionName),
+    ['b', 'd', 'f'],
+  );
   await iot.send(new CreatePackageVersionCommand({ packageName, versionName: 'c' })); // before the cursor
   for (const versionName of ['g', 'k']) {
     await iot.send(new CreatePackageVersionCommand({ packageName, versionName }));
@@ -399,7 +451,10 @@ test('a nextToken from another listing, another package or another filter is a V
   ];
   for (const input of refused) await expectError(() => iot.send(new ListPackageVersionsCommand(input)), 'ValidationException', 400, /nextToken/);
   const next = await iot.send(new ListPackageVersionsCommand({ packageName, maxResults: 1, nextToken: token }));
-  assert.deepEqual(next.packageVersionSummaries!.map((v) => v.versionName), ['b']);
+  assert.deepEqual(
+    next.packageVersionSummaries!.map((v) => v.versionName),
+    ['b'],
+  );
 });
 
 test('CreatePackageVersion replays its first response for a repeated clientToken; a different request conflicts', async () => {
@@ -446,7 +501,12 @@ test('DeletePackageVersion replays for a repeated clientToken; a different reque
   const clientToken = randomUUID();
   await iot.send(new DeletePackageVersionCommand({ packageName, versionName: 'a', clientToken }));
   await iot.send(new DeletePackageVersionCommand({ packageName, versionName: 'a', clientToken }));
-  await expectError(() => iot.send(new DeletePackageVersionCommand({ packageName, versionName: 'b', clientToken })), 'ValidationException', 400, new RegExp(clientToken));
+  await expectError(
+    () => iot.send(new DeletePackageVersionCommand({ packageName, versionName: 'b', clientToken })),
+    'ValidationException',
+    400,
+    new RegExp(clientToken),
+  );
   assert.deepEqual((await listAll(packageName)).names, ['b']);
 });
 
@@ -457,7 +517,10 @@ test('racing DeletePackage against CreatePackageVersion never leaves a version w
       iot.send(new CreatePackageVersionCommand({ packageName, versionName: '1' })),
       iot.send(new DeletePackageCommand({ packageName })),
     ]);
-    const exists = await iot.send(new GetPackageCommand({ packageName })).then(() => true, (err) => (err.name === 'ResourceNotFoundException' ? false : Promise.reject(err)));
+    const exists = await iot.send(new GetPackageCommand({ packageName })).then(
+      () => true,
+      (err) => (err.name === 'ResourceNotFoundException' ? false : Promise.reject(err)),
+    );
     const versions = (await listAll(packageName)).names;
     assert.deepEqual(versions, exists ? ['1'] : []);
   }
@@ -471,11 +534,25 @@ test('an artifact must exist in the object store: missing bucket, key or version
     { ...artifact.s3Location, version: '0000000000000000000000000000dead' },
   ];
   for (const s3Location of missing) {
-    await expectError(() => iot.send(new CreatePackageVersionCommand({ packageName, versionName: uniq('v'), artifact: { s3Location } })), 'ValidationException', 400, /artifact object s3:\/\/.* does not exist/);
+    await expectError(
+      () => iot.send(new CreatePackageVersionCommand({ packageName, versionName: uniq('v'), artifact: { s3Location } })),
+      'ValidationException',
+      400,
+      /artifact object s3:\/\/.* does not exist/,
+    );
   }
   assert.deepEqual((await listAll(packageName)).names, [], 'a refused create stores nothing');
   const versionName = uniq('v');
   await iot.send(new CreatePackageVersionCommand({ packageName, versionName, artifact: { s3Location: { bucket: 'firmware', key: 'builds/1.0.0.bin' } } }));
-  await expectError(() => iot.send(new UpdatePackageVersionCommand({ packageName, versionName, artifact: { s3Location: missing[1] } })), 'ValidationException', 400, /does not exist/);
-  assert.deepEqual((await get(packageName, versionName)).artifact, { s3Location: { bucket: 'firmware', key: 'builds/1.0.0.bin' } }, 'a refused update changes nothing');
+  await expectError(
+    () => iot.send(new UpdatePackageVersionCommand({ packageName, versionName, artifact: { s3Location: missing[1] } })),
+    'ValidationException',
+    400,
+    /does not exist/,
+  );
+  assert.deepEqual(
+    (await get(packageName, versionName)).artifact,
+    { s3Location: { bucket: 'firmware', key: 'builds/1.0.0.bin' } },
+    'a refused update changes nothing',
+  );
 });

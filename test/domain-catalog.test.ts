@@ -42,7 +42,7 @@ test('attributes and artifact are editable only in DRAFT; other fields always', 
 });
 
 test('attribute size counts UTF-8 bytes of keys and values, up to 3072 inclusive', () => {
-  assert.equal(attributesSize({ ab: 'cd', 'é': 'ü' }), 2 + 2 + 2 + 2);
+  assert.equal(attributesSize({ ab: 'cd', é: 'ü' }), 2 + 2 + 2 + 2);
   assert.equal(checkAttributesSize(undefined).ok, true);
   assert.equal(checkAttributesSize({ k: 'v'.repeat(MAX_ATTRIBUTES_BYTES - 1) }).ok, true);
   const over = checkAttributesSize({ k: 'v'.repeat(MAX_ATTRIBUTES_BYTES) });
@@ -64,7 +64,13 @@ test('ARNs round-trip and foreign ARNs are not ours', () => {
     scope,
     resource: { type: 'packageVersion', packageName: 'fw', versionName: '1.0.0' },
   });
-  for (const foreign of ['arn:aws:s3:::bucket', 'arn:aws:iot:r:a:package/', 'arn:aws:iot:r:a:package/p/version/', 'not an arn', 'arn:aws:iot:r:a:package/p/x/v']) {
+  for (const foreign of [
+    'arn:aws:s3:::bucket',
+    'arn:aws:iot:r:a:package/',
+    'arn:aws:iot:r:a:package/p/version/',
+    'not an arn',
+    'arn:aws:iot:r:a:package/p/x/v',
+  ]) {
     assert.equal(parseArn(foreign), undefined, foreign);
   }
 });
@@ -80,7 +86,10 @@ test('page tokens are opaque, bound to their listing, and refuse garbage', () =>
 
 test('pageOf gives a token only when more rows exist than the page holds', () => {
   const rows = ['a', 'b', 'c'];
-  assert.deepEqual(pageOf(rows, 3, 'l', (r) => [r]), { items: rows });
+  assert.deepEqual(
+    pageOf(rows, 3, 'l', (r) => [r]),
+    { items: rows },
+  );
   const page = pageOf(rows, 2, 'l', (r) => [r]);
   assert.deepEqual(page.items, ['a', 'b']);
   assert.deepEqual(decodePageToken('l', page.nextToken!), ['b']);

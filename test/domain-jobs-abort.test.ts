@@ -1,14 +1,7 @@
 // Abort criteria: config checks, thresholds at and below the boundary, minNumberOfExecutedThings, types.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import {
-  checkAbortConfig,
-  criterionMet,
-  evaluateAbort,
-  failuresOf,
-  type AbortCounts,
-  type AbortCriteria,
-} from '../src/domain/jobs/abort.ts';
+import { checkAbortConfig, criterionMet, evaluateAbort, failuresOf, type AbortCounts, type AbortCriteria } from '../src/domain/jobs/abort.ts';
 
 const crit = (over: Partial<AbortCriteria> = {}): AbortCriteria => ({
   failureType: 'FAILED',
@@ -34,7 +27,10 @@ test('config: at least one criterion, known type, CANCEL, 0-100 with two decimal
 
 test('failure types: ALL adds FAILED, REJECTED and TIMED_OUT', () => {
   const c = counts({ failed: 1, rejected: 2, timedOut: 4 });
-  assert.deepEqual(['FAILED', 'REJECTED', 'TIMED_OUT', 'ALL'].map((t) => failuresOf(t as AbortCriteria['failureType'], c)), [1, 2, 4, 7]);
+  assert.deepEqual(
+    ['FAILED', 'REJECTED', 'TIMED_OUT', 'ALL'].map((t) => failuresOf(t as AbortCriteria['failureType'], c)),
+    [1, 2, 4, 7],
+  );
 });
 
 test('below minNumberOfExecutedThings nothing fires, even at 100 % failures', () => {
@@ -77,4 +73,3 @@ test('evaluateAbort returns the first criterion met, in list order', () => {
   assert.equal(evaluateAbort(config, counts({ executed: 10, failed: 1 })), undefined);
   assert.equal(evaluateAbort(undefined, counts({ executed: 10, failed: 10 })), undefined);
 });
-

@@ -105,7 +105,10 @@ test('empty names need exactly one destination that names a version', () => {
 
 test('document and destinationPackageVersions must name the same version', () => {
   const doc = '"${aws:iot:package:app:version:1.0.0:attributes:channel}"';
-  assert.match(errorsOf(doc, { destinationPackageVersions: [vArn('app', '2.0.0')] })[0], /app version 1.0.0 but destinationPackageVersions names version 2.0.0/);
+  assert.match(
+    errorsOf(doc, { destinationPackageVersions: [vArn('app', '2.0.0')] })[0],
+    /app version 1.0.0 but destinationPackageVersions names version 2.0.0/,
+  );
   assert.match(errorsOf(doc, { destinationPackageVersions: [vArn('os', '5.1')] })[0], /package 'app', which destinationPackageVersions does not name/);
   assert.equal(created(doc, { destinationPackageVersions: [vArn('app', '1.0.0'), vArn('os', '5.1')] }).ok, true, 'extra destinations are fine');
   assert.equal(created(doc, { destinationPackageVersions: [vArn('app', '$default'), vArn('app', '1.0.0')] }).ok, true);
@@ -113,7 +116,10 @@ test('document and destinationPackageVersions must name the same version', () =>
 });
 
 test('destinations: $default resolved, $null kept, non-version ARNs refused', () => {
-  assert.deepEqual(resolveDestinations([vArn('os', '$default'), vArn('app', '$null')], catalog), { arns: [vArn('os', '5.1'), vArn('app', '$null')], errors: [] });
+  assert.deepEqual(resolveDestinations([vArn('os', '$default'), vArn('app', '$null')], catalog), {
+    arns: [vArn('os', '5.1'), vArn('app', '$null')],
+    errors: [],
+  });
   assert.match(resolveDestinations([`${ARN}app`], catalog).errors[0], /not a package version ARN/);
   assert.match(resolveDestinations([vArn('zzz', '$default')], catalog).errors[0], /no default version/);
 });
@@ -146,7 +152,8 @@ test('presigned v2: the URL is percent-encoded and may carry a versionId', () =>
 });
 
 test('presigned placeholders stay through CreateJob and are signed on every fetch', () => {
-  const doc = '{"get":"${aws:iot:s3-presigned-url:https://s3.amazonaws.com/b/k}","v2":"${aws:iot:s3-presigned-url-v2:https%3A%2F%2Fs3.amazonaws.com%2Fb%2Fk2}"}';
+  const doc =
+    '{"get":"${aws:iot:s3-presigned-url:https://s3.amazonaws.com/b/k}","v2":"${aws:iot:s3-presigned-url-v2:https%3A%2F%2Fs3.amazonaws.com%2Fb%2Fk2}"}';
   assert.equal(created(doc, {}).document, doc);
   assert.equal(needsPresigning(doc), true);
   let n = 0;
@@ -156,7 +163,8 @@ test('presigned placeholders stay through CreateJob and are signed on every fetc
 });
 
 test('upload: execution variables bound at execution creation, then signed as a PUT', () => {
-  const doc = '{"log":"${aws:iot:s3-presigned-url-upload:https://s3.us-east-1.amazonaws.com/logs/${thingName}/${jobId}-${executionNumber}/${thingName}.txt}","x":"${thingName}"}';
+  const doc =
+    '{"log":"${aws:iot:s3-presigned-url-upload:https://s3.us-east-1.amazonaws.com/logs/${thingName}/${jobId}-${executionNumber}/${thingName}.txt}","x":"${thingName}"}';
   assert.equal(created(doc, {}).document, doc);
   const bound = bindExecutionVariables(doc, { thingName: 'pump-7', jobId: 'job1', executionNumber: '3' });
   assert.equal(bound, '{"log":"${aws:iot:s3-presigned-url-upload:https://s3.us-east-1.amazonaws.com/logs/pump-7/job1-3/pump-7.txt}","x":"${thingName}"}');
@@ -199,10 +207,13 @@ test('malformed presigned URLs are CreateJob errors', () => {
 test('scanning: string tracking survives escaped quotes; unterminated placeholders are text', () => {
   const doc = '{"a":"x\\"${aws:iot:parameter:p}","b":${aws:iot:parameter:q},"c":"${aws:iot:parameter:r"}';
   const tokens = scanPlaceholders(doc);
-  assert.deepEqual(tokens.map((t) => [t.raw, t.inString]), [
-    ['${aws:iot:parameter:p}', true],
-    ['${aws:iot:parameter:q}', false],
-  ]);
+  assert.deepEqual(
+    tokens.map((t) => [t.raw, t.inString]),
+    [
+      ['${aws:iot:parameter:p}', true],
+      ['${aws:iot:parameter:q}', false],
+    ],
+  );
   assert.equal(scanPlaceholders('"${aws:iot:parameter:p').length, 0);
 });
 

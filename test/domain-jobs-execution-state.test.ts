@@ -64,21 +64,21 @@ for (const from of EXECUTION_STATUSES) {
 
 // Control-plane operations on every status.
 const CONTROL: Record<string, (s: ExecutionState) => ExecutionResult> = {
-  'cancel': (s) => cancelExecution(s, {}, ctx.at),
+  cancel: (s) => cancelExecution(s, {}, ctx.at),
   'cancel force': (s) => cancelExecution(s, { force: true }, ctx.at),
   'time out': (s) => timeOut(s, ctx.at),
-  'remove': (s) => removeExecution(s, ctx.at),
-  'delete': (s) => checkDeleteExecution(s, false),
+  remove: (s) => removeExecution(s, ctx.at),
+  delete: (s) => checkDeleteExecution(s, false),
   'delete force': (s) => checkDeleteExecution(s, true),
   'device describe': (s) => deviceDescribe(s),
   'start next': (s) => startNext(s, {}, ctx),
 };
 const EXPECTED_CONTROL: Record<string, (from: ExecutionStatus) => string> = {
-  'cancel': (f) => (f === 'QUEUED' ? 'CANCELED' : 'InvalidStateTransition'),
+  cancel: (f) => (f === 'QUEUED' ? 'CANCELED' : 'InvalidStateTransition'),
   'cancel force': (f) => (isTerminal(f) ? 'InvalidStateTransition' : 'CANCELED'),
   'time out': (f) => (f === 'IN_PROGRESS' ? 'TIMED_OUT' : 'InvalidStateTransition'),
-  'remove': (f) => (isTerminal(f) ? 'InvalidStateTransition' : 'REMOVED'),
-  'delete': (f) => (isTerminal(f) ? f : 'InvalidStateTransition'),
+  remove: (f) => (isTerminal(f) ? 'InvalidStateTransition' : 'REMOVED'),
+  delete: (f) => (isTerminal(f) ? f : 'InvalidStateTransition'),
   'delete force': (f) => f,
   'device describe': (f) => (isTerminal(f) ? 'TerminalState' : f),
   'start next': (f) => (isTerminal(f) ? 'InvalidStateTransition' : 'IN_PROGRESS'),

@@ -157,5 +157,4 @@ test('jobProcessDetails: processingTargets only while rolling out; empty input g
   assert.equal('processingTargets' in jobProcessDetails([]), false);
 });
 
-test('open executions are QUEUED and IN_PROGRESS ones', () => {
-});
+test('open executions are QUEUED and IN_PROGRESS ones', () => {});

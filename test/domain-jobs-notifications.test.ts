@@ -3,10 +3,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { NOTHING_NOTIFIED, orderPending, planNotifications, type PendingExecution } from '../src/domain/jobs/notifications.ts';
 
-const q = (jobId: string, queuedAt: number, status: PendingExecution['status'] = 'QUEUED', namespaceId?: string): PendingExecution => ({ jobId, executionNumber: 1, status, queuedAt, namespaceId });
+const q = (jobId: string, queuedAt: number, status: PendingExecution['status'] = 'QUEUED', namespaceId?: string): PendingExecution => ({
+  jobId,
+  executionNumber: 1,
+  status,
+  queuedAt,
+  namespaceId,
+});
 
 test('IN_PROGRESS comes first, then queue time, then job id', () => {
-  assert.deepEqual(orderPending([q('c', 3), q('b', 1), q('a', 1), q('d', 9, 'IN_PROGRESS')]).map((e) => e.jobId), ['d', 'a', 'b', 'c']);
+  assert.deepEqual(
+    orderPending([q('c', 3), q('b', 1), q('a', 1), q('d', 9, 'IN_PROGRESS')]).map((e) => e.jobId),
+    ['d', 'a', 'b', 'c'],
+  );
 });
 
 test('the example of the developer guide, step by step', () => {

@@ -65,7 +65,10 @@ test('exponential: whichever criterion is further ahead decides', () => {
 
 test('exponential: base × factor^k rounded down, computed exactly', () => {
   const c = exp(50, 1.5, 1);
-  assert.deepEqual([0, 1, 2, 3].map((n) => currentRatePerMinute(c, { notified: n, succeeded: 0 })), [50, 75, 112, 168]);
+  assert.deepEqual(
+    [0, 1, 2, 3].map((n) => currentRatePerMinute(c, { notified: n, succeeded: 0 })),
+    [50, 75, 112, 168],
+  );
   assert.equal(currentRatePerMinute(exp(50, 1.1, 1), { notified: 2, succeeded: 0 }), 60, '50 × 1.21 = 60.5');
   assert.equal(currentRatePerMinute(exp(1, 1.1, 1), { notified: 1, succeeded: 0 }), 1, 'never below 1');
 });

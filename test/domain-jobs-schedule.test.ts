@@ -34,7 +34,17 @@ test('date-times: YYYY-MM-DDTHH:MM is UTC; seconds, fractions and offsets are un
 });
 
 test('date-times: malformed or impossible values are refused with the expected form', () => {
-  for (const bad of ['2025-02-29T00:00', '2025-13-01T00:00', '2025-01-32T00:00', '2025-01-01T24:00', '2025-01-01T10:60', '2025-01-01', '2025-1-1T10:00', 'tomorrow', '2025-01-01T10:00+25:00']) {
+  for (const bad of [
+    '2025-02-29T00:00',
+    '2025-13-01T00:00',
+    '2025-01-32T00:00',
+    '2025-01-01T24:00',
+    '2025-01-01T10:60',
+    '2025-01-01',
+    '2025-1-1T10:00',
+    'tomorrow',
+    '2025-01-01T10:00+25:00',
+  ]) {
     assert.match(String(parsed(bad)), /YYYY-MM-DDTHH:MM/, bad);
   }
 });
@@ -128,18 +138,30 @@ test('next window starts merge several windows, drop duplicates, stop at `until`
   const fridays: MaintenanceWindow = { startTime: 'cron(0 22 ? * FRI *)', durationInMinutes: 30 };
   const starts = nextWindowStarts([weekends, fridays, weekends], at('2025-01-10T12:00')).map(formatDateTime);
   assert.deepEqual(starts, [
-    '2025-01-10T22:00', '2025-01-11T02:00', '2025-01-12T02:00', '2025-01-17T22:00',
-    '2025-01-18T02:00', '2025-01-19T02:00', '2025-01-24T22:00',
+    '2025-01-10T22:00',
+    '2025-01-11T02:00',
+    '2025-01-12T02:00',
+    '2025-01-17T22:00',
+    '2025-01-18T02:00',
+    '2025-01-19T02:00',
+    '2025-01-24T22:00',
   ]);
-  assert.deepEqual(nextWindowStarts([fridays], at('2025-01-10T12:00'), 7, at('2025-01-24T22:00')).map(formatDateTime), ['2025-01-10T22:00', '2025-01-17T22:00']);
+  assert.deepEqual(nextWindowStarts([fridays], at('2025-01-10T12:00'), 7, at('2025-01-24T22:00')).map(formatDateTime), [
+    '2025-01-10T22:00',
+    '2025-01-17T22:00',
+  ]);
   assert.deepEqual(nextWindowStarts([], NOW), []);
 });
 
 test('scheduledJobRollouts: seven starts from startTime, formatted, none at or after endTime', () => {
   const config = { startTime: '2025-02-27T00:00', maintenanceWindows: [nightly] };
   assert.deepEqual(scheduledJobRollouts(config, NOW), [
-    { startTime: '2025-02-27T02:00' }, { startTime: '2025-02-28T02:00' }, { startTime: '2025-03-01T02:00' },
-    { startTime: '2025-03-02T02:00' }, { startTime: '2025-03-03T02:00' }, { startTime: '2025-03-04T02:00' },
+    { startTime: '2025-02-27T02:00' },
+    { startTime: '2025-02-28T02:00' },
+    { startTime: '2025-03-01T02:00' },
+    { startTime: '2025-03-02T02:00' },
+    { startTime: '2025-03-03T02:00' },
+    { startTime: '2025-03-04T02:00' },
     { startTime: '2025-03-05T02:00' },
   ]);
   assert.equal(scheduledJobRollouts({ ...config, endTime: '2025-03-01T02:00' }, NOW).length, 2);
@@ -156,9 +178,13 @@ test('schedule phase: before start, in and between windows, rolling out, ended',
   assert.deepEqual(schedulePhase(windowed, at('2025-01-13T02:30')), { phase: 'ENDED' });
   assert.deepEqual(schedulePhase({ startTime: '2025-01-11T00:00' }, at('2025-01-11T00:00')), { phase: 'ROLLING_OUT', nextChangeAt: undefined });
   assert.deepEqual(schedulePhase({ endTime: '2025-01-12T00:00' }, NOW), { phase: 'ROLLING_OUT', nextChangeAt: at('2025-01-12T00:00') });
-  assert.deepEqual(schedulePhase({ startTime: '2025-01-11T02:30', maintenanceWindows: [nightly] }, at('2025-01-11T02:30')), {
-    phase: 'IN_WINDOW',
-    nextChangeAt: at('2025-01-11T03:00'),
-  }, 'a start inside a window uses the rest of it');
+  assert.deepEqual(
+    schedulePhase({ startTime: '2025-01-11T02:30', maintenanceWindows: [nightly] }, at('2025-01-11T02:30')),
+    {
+      phase: 'IN_WINDOW',
+      nextChangeAt: at('2025-01-11T03:00'),
+    },
+    'a start inside a window uses the rest of it',
+  );
   assert.equal(schedulePhase({ endTime: '2025-01-11T01:00', maintenanceWindows: [nightly] }, NOW).nextChangeAt, at('2025-01-11T01:00'));
 });

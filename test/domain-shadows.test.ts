@@ -36,7 +36,13 @@ test('a first update creates version 1 with metadata mirroring the state', () =>
   assert.deepEqual(r.next.state, { desired: { color: 'red', lights: { on: true, level: 3 }, list: [1, 2] } });
   const ts = { timestamp: sec(T1) };
   assert.deepEqual(r.next.metadata, { desired: { color: ts, lights: { on: ts, level: ts }, list: [ts, ts] } });
-  assert.deepEqual(r.accepted, { state: { desired: { color: 'red', lights: { on: true, level: 3 }, list: [1, 2] } }, metadata: r.next.metadata, version: 1, timestamp: sec(T1), clientToken: 'tok' });
+  assert.deepEqual(r.accepted, {
+    state: { desired: { color: 'red', lights: { on: true, level: 3 }, list: [1, 2] } },
+    metadata: r.next.metadata,
+    version: 1,
+    timestamp: sec(T1),
+    clientToken: 'tok',
+  });
   assert.equal(r.documents.previous, undefined);
   assert.deepEqual(r.documents.current, { state: r.next.state, metadata: r.next.metadata, version: 1 });
   assert.equal(r.documents.clientToken, 'tok');
@@ -48,10 +54,17 @@ test('updates merge field by field; null deletes recursively; timestamps move on
   const r = update(first, { state: { reported: { a: null, b: { c: 5 }, e: ['x', 'y'] } } }, T2);
   assert.equal(r.next.version, 2);
   assert.deepEqual(r.next.state.reported, { b: { c: 5, d: 3 }, e: ['x', 'y'] });
-  assert.deepEqual(r.next.metadata.reported, { b: { c: { timestamp: sec(T2) }, d: { timestamp: sec(T1) } }, e: [{ timestamp: sec(T2) }, { timestamp: sec(T2) }] });
+  assert.deepEqual(r.next.metadata.reported, {
+    b: { c: { timestamp: sec(T2) }, d: { timestamp: sec(T1) } },
+    e: [{ timestamp: sec(T2) }, { timestamp: sec(T2) }],
+  });
   // The accepted document echoes the request, nulls included, with metadata for each written field.
   assert.deepEqual(r.accepted.state, { reported: { a: null, b: { c: 5 }, e: ['x', 'y'] } });
-  assert.deepEqual((r.accepted.metadata as JsonObject).reported, { a: { timestamp: sec(T2) }, b: { c: { timestamp: sec(T2) } }, e: [{ timestamp: sec(T2) }, { timestamp: sec(T2) }] });
+  assert.deepEqual((r.accepted.metadata as JsonObject).reported, {
+    a: { timestamp: sec(T2) },
+    b: { c: { timestamp: sec(T2) } },
+    e: [{ timestamp: sec(T2) }, { timestamp: sec(T2) }],
+  });
   assert.deepEqual((r.documents.previous as JsonObject).version, 1);
   assert.equal(r.delta, undefined, 'a reported-only update publishes no delta');
   // Deleting the last fields of an object removes it; the last fields of a section remove the section.
@@ -74,7 +87,12 @@ test('a section set to null is removed; an object replaces a scalar and a scalar
 test('delta: desired fields that reported lacks or differs on, nested paths to the root, arrays as values', () => {
   const desired = { color: 'RED', state: 'STOP', lights: { color: { r: 255, g: 255, b: 255 } }, arr: [1, 2] };
   const reported = { color: 'GREEN', engine: 'ON', lights: { color: { r: 255, g: 0, b: 255 } }, arr: [1, 2] };
-  const meta = { color: { timestamp: 1 }, state: { timestamp: 2 }, lights: { color: { r: { timestamp: 3 }, g: { timestamp: 4 }, b: { timestamp: 5 } } }, arr: [{ timestamp: 6 }, { timestamp: 6 }] };
+  const meta = {
+    color: { timestamp: 1 },
+    state: { timestamp: 2 },
+    lights: { color: { r: { timestamp: 3 }, g: { timestamp: 4 }, b: { timestamp: 5 } } },
+    arr: [{ timestamp: 6 }, { timestamp: 6 }],
+  };
   const d = deltaOf(desired, reported, meta)!;
   assert.deepEqual(d.state, { color: 'RED', state: 'STOP', lights: { color: { g: 255 } } });
   assert.deepEqual(d.metadata, { color: { timestamp: 1 }, state: { timestamp: 2 }, lights: { color: { g: { timestamp: 4 } } } });
@@ -159,7 +177,12 @@ test('$package accepts only reported packages of version and attributes', () => 
 });
 
 test('packageVersionsRequest merges versions and removes null packages, leaving siblings alone', () => {
-  const s = update(undefined, { state: { reported: { a: { version: '1', attributes: { os: 'x' } }, b: { version: '1' }, c: { version: '9' } } } }, T1, '$package').next;
+  const s = update(
+    undefined,
+    { state: { reported: { a: { version: '1', attributes: { os: 'x' } }, b: { version: '1' }, c: { version: '9' } } } },
+    T1,
+    '$package',
+  ).next;
   const r = applyUpdate(s, 0, packageVersionsRequest({ a: '2', b: null, d: '1' }), T2);
   assert.deepEqual(r.next.state.reported, { a: { version: '2', attributes: { os: 'x' } }, c: { version: '9' }, d: { version: '1' } });
 });

@@ -40,10 +40,19 @@ test('coalescing kinds keep one waiting row per subject; others keep every row, 
   // A change after the claim needs a run of its own: it gets a new waiting row.
   await effects.emit(store.db, scope, [{ kind: 'device.jobs-changed', subject: 'thing-a', payload: {} }]);
   assert.deepEqual(await effects.claim(store.db, store.dialect, Date.now(), 100, 60_000), []);
-  await effects.done(store.db, first.map((e) => e.id));
+  await effects.done(
+    store.db,
+    first.map((e) => e.id),
+  );
   const second = await effects.claim(store.db, store.dialect, Date.now(), 100, 60_000);
-  assert.deepEqual(second.map((e) => e.subject), ['t/1', 'thing-a']);
-  await effects.done(store.db, second.map((e) => e.id));
+  assert.deepEqual(
+    second.map((e) => e.subject),
+    ['t/1', 'thing-a'],
+  );
+  await effects.done(
+    store.db,
+    second.map((e) => e.id),
+  );
   assert.deepEqual(await effects.counts(store.db), { pending: 0, dead: 0 });
 });
 

@@ -21,7 +21,8 @@ import { eventually, POSTGRES_URL } from './support/server.ts';
 
 after(runCleanups);
 
-const client = (endpoint: string) => new IoTClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+const client = (endpoint: string) =>
+  new IoTClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
 
 async function allExecutions(iot: IoTClient, jobId: string): Promise<JobExecutionSummaryForJob[]> {
   const out: JobExecutionSummaryForJob[] = [];
@@ -84,7 +85,9 @@ test('CONTINUOUS fan-out racing joins, leaves and deletions: one live execution 
     for (let i = 0; i < 30; i++) joiners.push((await f.thing()).name);
     const jobId = f.uniq('race');
     // A rated fan-out (60 per minute at 60x) keeps the rollout going while the registry changes under it.
-    await f.iot.send(new CreateJobCommand({ jobId, targets: [g.arn], document: DOC, targetSelection: 'CONTINUOUS', jobExecutionsRolloutConfig: { maximumPerMinute: 60 } }));
+    await f.iot.send(
+      new CreateJobCommand({ jobId, targets: [g.arn], document: DOC, targetSelection: 'CONTINUOUS', jobExecutionsRolloutConfig: { maximumPerMinute: 60 } }),
+    );
     const deleted = original.slice(0, 8);
     const left = original.slice(8, 14);
     await Promise.all([
@@ -95,7 +98,11 @@ test('CONTINUOUS fan-out racing joins, leaves and deletions: one live execution 
     const members = new Set([...original.slice(14), ...joiners]);
     await eventually(
       async () => {
-        const rows = await f.server.flotilla.store.db.selectFrom('job_executions').select(['thing_name', 'execution_number', 'status']).where('job_id', '=', jobId).execute();
+        const rows = await f.server.flotilla.store.db
+          .selectFrom('job_executions')
+          .select(['thing_name', 'execution_number', 'status'])
+          .where('job_id', '=', jobId)
+          .execute();
         const byThing = new Map<string, typeof rows>();
         for (const r of rows) byThing.set(r.thing_name, [...(byThing.get(r.thing_name) ?? []), r]);
         for (const name of deleted) assert.equal(byThing.get(name), undefined, `deleted ${name} has executions`);
@@ -103,7 +110,11 @@ test('CONTINUOUS fan-out racing joins, leaves and deletions: one live execution 
           const mine = byThing.get(name) ?? [];
           assert.equal(mine.filter((r) => r.status === 'QUEUED').length, 1, `${name}: ${JSON.stringify(mine)}`);
         }
-        for (const name of left) assert.ok((byThing.get(name) ?? []).every((r) => r.status === 'REMOVED'), `${name} left but is still queued`);
+        for (const name of left)
+          assert.ok(
+            (byThing.get(name) ?? []).every((r) => r.status === 'REMOVED'),
+            `${name} left but is still queued`,
+          );
         const j = (await f.describe(jobId)).job!;
         assert.equal(j.jobProcessDetails!.numberOfQueuedThings, members.size);
       },
@@ -132,7 +143,11 @@ test('two replicas on one PostgreSQL release every execution once', { skip: !POS
     await Promise.all(ids.map((jobId, i) => (i % 2 ? iot2 : f.iot).send(new CreateJobCommand({ jobId, targets: [g.arn], document: DOC }))));
     for (const jobId of ids) {
       await eventually(async () => assert.equal((await f.describe(jobId)).job!.jobProcessDetails!.numberOfQueuedThings, 120), 20_000);
-      const row = await f.server.flotilla.store.db.selectFrom('jobs').select(['released', 'fanout_pending']).where('job_id', '=', jobId).executeTakeFirstOrThrow();
+      const row = await f.server.flotilla.store.db
+        .selectFrom('jobs')
+        .select(['released', 'fanout_pending'])
+        .where('job_id', '=', jobId)
+        .executeTakeFirstOrThrow();
       assert.deepEqual([Number(row.released), Number(row.fanout_pending)], [120, 0]);
     }
     const dead = await f.server.flotilla.store.db.selectFrom('effects').select('kind').where('dead', '=', 1).execute();

@@ -95,7 +95,11 @@ test('maintenance windows: executions are released only inside a window; the job
   const ts = await things(8);
   // Every 10 rollout minutes for 2 minutes, one release per minute: about two per window.
   const maintenanceWindows = [{ startTime: 'cron(0/10 * * * ? *)', durationInMinutes: 2 }];
-  const jobId = await f.createJob({ targets: ts.map((t) => t.arn), schedulingConfig: { maintenanceWindows }, jobExecutionsRolloutConfig: { maximumPerMinute: 1 } });
+  const jobId = await f.createJob({
+    targets: ts.map((t) => t.arn),
+    schedulingConfig: { maintenanceWindows },
+    jobExecutionsRolloutConfig: { maximumPerMinute: 1 },
+  });
   assert.equal((await job(jobId)).scheduledJobRollouts!.length, 7);
   const seen = new Set<string>();
   await eventually(

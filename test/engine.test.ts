@@ -146,11 +146,14 @@ test('retries: a FAILED execution is queued again with the next executionNumber 
   });
   assert.equal(job.jobProcessDetails!.numberOfFailedThings, 1);
   const summaries = (await f.iot.send(new ListJobExecutionsForThingCommand({ thingName: t.name, jobId }))).executionSummaries!;
-  assert.deepEqual(summaries.map((s) => [s.jobExecutionSummary!.executionNumber, s.jobExecutionSummary!.retryAttempt, s.jobExecutionSummary!.status]), [
-    [1, 0, 'FAILED'],
-    [2, 1, 'FAILED'],
-    [3, 2, 'FAILED'],
-  ]);
+  assert.deepEqual(
+    summaries.map((s) => [s.jobExecutionSummary!.executionNumber, s.jobExecutionSummary!.retryAttempt, s.jobExecutionSummary!.status]),
+    [
+      [1, 0, 'FAILED'],
+      [2, 1, 'FAILED'],
+      [3, 2, 'FAILED'],
+    ],
+  );
 });
 
 test('UpdateEventConfigurations stores the account setting; DescribeEventConfigurations lists every type', async () => {
@@ -159,7 +162,20 @@ test('UpdateEventConfigurations stores the account setting; DescribeEventConfigu
   await f.iot.send(new UpdateEventConfigurationsCommand({ eventConfigurations: { JOB: { Enabled: true }, JOB_EXECUTION: { Enabled: true } } }));
   await f.iot.send(new UpdateEventConfigurationsCommand({ eventConfigurations: { THING: { Enabled: true } } }));
   const now = await f.iot.send(new DescribeEventConfigurationsCommand({}));
-  assert.deepEqual([now.eventConfigurations!.JOB!.Enabled, now.eventConfigurations!.JOB_EXECUTION!.Enabled, now.eventConfigurations!.THING!.Enabled, now.eventConfigurations!.POLICY!.Enabled], [true, true, true, false]);
+  assert.deepEqual(
+    [
+      now.eventConfigurations!.JOB!.Enabled,
+      now.eventConfigurations!.JOB_EXECUTION!.Enabled,
+      now.eventConfigurations!.THING!.Enabled,
+      now.eventConfigurations!.POLICY!.Enabled,
+    ],
+    [true, true, true, false],
+  );
   assert.ok(now.lastModifiedDate instanceof Date);
-  await expectError(() => f.iot.send(new UpdateEventConfigurationsCommand({ eventConfigurations: { NOPE: { Enabled: true } } as never })), 'InvalidRequestException', 400, /NOPE/);
+  await expectError(
+    () => f.iot.send(new UpdateEventConfigurationsCommand({ eventConfigurations: { NOPE: { Enabled: true } } as never })),
+    'InvalidRequestException',
+    400,
+    /NOPE/,
+  );
 });

@@ -24,7 +24,11 @@ const tok = (label: string) => `${label}-`.padEnd(40, '0');
 
 /** Moves the token's record back in time, as if it had been written `ageMs` ago. */
 async function age(token: string, ageMs: number) {
-  await store.db.updateTable('idempotency').set({ created_at: Date.now() - ageMs }).where('token', '=', token).execute();
+  await store.db
+    .updateTable('idempotency')
+    .set({ created_at: Date.now() - ageMs })
+    .where('token', '=', token)
+    .execute();
 }
 
 test('a token inside its window replays; a different request with it is a conflict', async () => {
@@ -32,7 +36,11 @@ test('a token inside its window replays; a different request with it is a confli
   const again = await iot.send(new CreatePackageCommand({ packageName: 'fresh', description: 'one', clientToken: tok('fresh') }));
   assert.equal(again.packageArn, first.packageArn);
   await age(tok('fresh'), IDEMPOTENCY_WINDOW_MS - 60_000);
-  await expectError(() => iot.send(new CreatePackageCommand({ packageName: 'fresh', description: 'two', clientToken: tok('fresh') })), 'ConflictException', 409);
+  await expectError(
+    () => iot.send(new CreatePackageCommand({ packageName: 'fresh', description: 'two', clientToken: tok('fresh') })),
+    'ConflictException',
+    409,
+  );
 });
 
 test('a token older than 24 hours acts as new: a different request runs, and its record replaces the old one', async () => {

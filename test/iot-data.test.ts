@@ -17,7 +17,12 @@ describe('iot-data Publish and retained messages', () => {
   let data: IoTDataPlaneClient;
   before(async () => {
     server = await startTestServer({ topicHandlers: [echo] });
-    data = new IoTDataPlaneClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+    data = new IoTDataPlaneClient({
+      endpoint: server.endpoint,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+      maxAttempts: 1,
+    });
   });
   after(async () => {
     data?.destroy();
@@ -67,12 +72,21 @@ describe('iot-data Publish and retained messages', () => {
     const list = await data.send(new ListRetainedMessagesCommand({}));
     assert.deepEqual(
       list.retainedTopics?.map((t) => [t.topic, t.payloadSize, t.qos]),
-      [['conf/a', 1, 1], ['conf/b', 2, 0]],
+      [
+        ['conf/a', 1, 1],
+        ['conf/b', 2, 0],
+      ],
     );
     const page1 = await data.send(new ListRetainedMessagesCommand({ maxResults: 1 }));
-    assert.deepEqual(page1.retainedTopics?.map((t) => t.topic), ['conf/a']);
+    assert.deepEqual(
+      page1.retainedTopics?.map((t) => t.topic),
+      ['conf/a'],
+    );
     const page2 = await data.send(new ListRetainedMessagesCommand({ maxResults: 1, nextToken: page1.nextToken }));
-    assert.deepEqual(page2.retainedTopics?.map((t) => t.topic), ['conf/b']);
+    assert.deepEqual(
+      page2.retainedTopics?.map((t) => t.topic),
+      ['conf/b'],
+    );
     assert.equal(page2.nextToken, undefined);
 
     const late = await connectDevice(server.flotilla.mqttUrl!);
@@ -100,7 +114,7 @@ describe('iot-data Publish and retained messages', () => {
     assert.equal(got.qos, 1);
   });
 
-  test('refusals: wildcards, the service\'s own topics, bad qos, bad tokens', async () => {
+  test("refusals: wildcards, the service's own topics, bad qos, bad tokens", async () => {
     await expectError(() => data.send(new PublishCommand({ topic: 'a/#' })), 'InvalidRequestException', 400, /Invalid topic/);
     await expectError(() => data.send(new PublishCommand({ topic: '$aws/things/t/shadow/update/accepted' })), 'UnauthorizedException', 401);
     await expectError(() => data.send(new PublishCommand({ topic: 'a', qos: 2 })), 'InvalidRequestException', 400);

@@ -20,7 +20,16 @@ before(async () => {
 });
 after(() => f.stop());
 
-const MANAGED = ['AWS-Download-File', 'AWS-Install-Application', 'AWS-Reboot', 'AWS-Remove-Application', 'AWS-Restart-Application', 'AWS-Run-Command', 'AWS-Start-Application', 'AWS-Stop-Application'];
+const MANAGED = [
+  'AWS-Download-File',
+  'AWS-Install-Application',
+  'AWS-Reboot',
+  'AWS-Remove-Application',
+  'AWS-Restart-Application',
+  'AWS-Run-Command',
+  'AWS-Start-Application',
+  'AWS-Stop-Application',
+];
 
 test('CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplate', async () => {
   const id = f.uniq('tpl');
@@ -32,7 +41,9 @@ test('CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplat
     jobExecutionsRetryConfig: { criteriaList: [{ failureType: 'TIMED_OUT' as const, numberOfRetries: 2 }] },
     maintenanceWindows: [{ startTime: 'cron(0 2 ? * SUN *)', durationInMinutes: 120 }],
   };
-  const created = await f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: id, description: 'weekly', document: DOC, ...fields, tags: [{ Key: 'a', Value: 'b' }] }));
+  const created = await f.iot.send(
+    new CreateJobTemplateCommand({ jobTemplateId: id, description: 'weekly', document: DOC, ...fields, tags: [{ Key: 'a', Value: 'b' }] }),
+  );
   assert.equal(created.jobTemplateId, id);
   assert.match(created.jobTemplateArn!, new RegExp(`^arn:aws:iot:us-east-1:\\d{12}:jobtemplate/${id}$`));
   const d = await f.iot.send(new DescribeJobTemplateCommand({ jobTemplateId: id }));
@@ -43,15 +54,35 @@ test('CreateJobTemplate, DescribeJobTemplate, ListJobTemplates, DeleteJobTemplat
   assert.deepEqual((await f.iot.send(new ListTagsForResourceCommand({ resourceArn: created.jobTemplateArn }))).tags, [{ Key: 'a', Value: 'b' }]);
 
   await expectError(() => f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: id, description: 'again', document: DOC })), 'ConflictException', 409);
-  await expectError(() => f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: f.uniq('x'), description: 'none' })), 'InvalidRequestException', 400, /exactly one/);
   await expectError(
-    () => f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: f.uniq('x'), description: 'two', document: DOC, documentSource: 'https://s3.amazonaws.com/b/k' })),
-    'InvalidRequestException', 400, /exactly one/,
+    () => f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: f.uniq('x'), description: 'none' })),
+    'InvalidRequestException',
+    400,
+    /exactly one/,
+  );
+  await expectError(
+    () =>
+      f.iot.send(
+        new CreateJobTemplateCommand({ jobTemplateId: f.uniq('x'), description: 'two', document: DOC, documentSource: 'https://s3.amazonaws.com/b/k' }),
+      ),
+    'InvalidRequestException',
+    400,
+    /exactly one/,
   );
   await expectError(() => f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: f.uniq('x'), document: DOC } as any)), 'InvalidRequestException', 400);
   await expectError(
-    () => f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: f.uniq('x'), description: 'bad', document: DOC, jobExecutionsRetryConfig: { criteriaList: [{ failureType: 'TIMED_OUT', numberOfRetries: 1 }] } })),
-    'InvalidRequestException', 400, /timeoutConfig/,
+    () =>
+      f.iot.send(
+        new CreateJobTemplateCommand({
+          jobTemplateId: f.uniq('x'),
+          description: 'bad',
+          document: DOC,
+          jobExecutionsRetryConfig: { criteriaList: [{ failureType: 'TIMED_OUT', numberOfRetries: 1 }] },
+        }),
+      ),
+    'InvalidRequestException',
+    400,
+    /timeoutConfig/,
   );
 
   const second = f.uniq('tpl');
@@ -106,18 +137,32 @@ test('CreateJob from a custom template: template fields fill in, request fields 
 
   // A template copied from a job takes its document (as written) and configs.
   const copy = f.uniq('copy');
-  await f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: copy, description: 'copy', jobArn: job.jobArn, abortConfig: { criteriaList: [{ failureType: 'ALL', action: 'CANCEL', thresholdPercentage: 1, minNumberOfExecutedThings: 1 }] } }));
+  await f.iot.send(
+    new CreateJobTemplateCommand({
+      jobTemplateId: copy,
+      description: 'copy',
+      jobArn: job.jobArn,
+      abortConfig: { criteriaList: [{ failureType: 'ALL', action: 'CANCEL', thresholdPercentage: 1, minNumberOfExecutedThings: 1 }] },
+    }),
+  );
   const c = await f.iot.send(new DescribeJobTemplateCommand({ jobTemplateId: copy }));
   assert.equal(c.document, DOC);
   assert.deepEqual(c.timeoutConfig, { inProgressTimeoutInMinutes: 5 });
   assert.deepEqual(c.maintenanceWindows, [{ startTime: 'cron(0 4 * * ? *)', durationInMinutes: 30 }]);
   assert.equal(c.abortConfig!.criteriaList![0].failureType, 'ALL');
-  await expectError(() => f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: f.uniq('x'), description: 'x', jobArn: `${job.jobArn}-gone` })), 'ResourceNotFoundException', 404);
+  await expectError(
+    () => f.iot.send(new CreateJobTemplateCommand({ jobTemplateId: f.uniq('x'), description: 'x', jobArn: `${job.jobArn}-gone` })),
+    'ResourceNotFoundException',
+    404,
+  );
 });
 
 test('managed templates: listed, described, and used with documentParameters', async () => {
   const listed = await f.iot.send(new ListManagedJobTemplatesCommand({}));
-  assert.deepEqual(listed.managedJobTemplates!.map((t) => t.templateName), MANAGED);
+  assert.deepEqual(
+    listed.managedJobTemplates!.map((t) => t.templateName),
+    MANAGED,
+  );
   for (const t of listed.managedJobTemplates!) {
     assert.equal(t.templateVersion, '1.0');
     assert.deepEqual(t.environments, ['LINUX']);
@@ -131,15 +176,30 @@ test('managed templates: listed, described, and used with documentParameters', a
     nextToken = page.nextToken;
   } while (nextToken);
   assert.deepEqual(paged, MANAGED);
-  assert.deepEqual((await f.iot.send(new ListManagedJobTemplatesCommand({ templateName: 'AWS-Reboot' }))).managedJobTemplates!.map((t) => t.templateName), ['AWS-Reboot']);
+  assert.deepEqual(
+    (await f.iot.send(new ListManagedJobTemplatesCommand({ templateName: 'AWS-Reboot' }))).managedJobTemplates!.map((t) => t.templateName),
+    ['AWS-Reboot'],
+  );
   await expectError(() => f.iot.send(new ListManagedJobTemplatesCommand({ templateName: 'AWS-Nope' })), 'ResourceNotFoundException', 404);
 
   const d = await f.iot.send(new DescribeManagedJobTemplateCommand({ templateName: 'AWS-Download-File', templateVersion: '1.0' }));
-  assert.deepEqual(d.documentParameters!.map((p) => [p.key, p.optional]), [['downloadUrl', false], ['filePath', false], ['runAsUser', true], ['pathToHandler', true]]);
+  assert.deepEqual(
+    d.documentParameters!.map((p) => [p.key, p.optional]),
+    [
+      ['downloadUrl', false],
+      ['filePath', false],
+      ['runAsUser', true],
+      ['pathToHandler', true],
+    ],
+  );
   const doc = JSON.parse(d.document!);
   assert.equal(doc.steps[0].action.type, 'runHandler');
   assert.equal(doc.steps[0].action.input.handler, 'download-file.sh');
-  await expectError(() => f.iot.send(new DescribeManagedJobTemplateCommand({ templateName: 'AWS-Download-File', templateVersion: '9.9' })), 'ResourceNotFoundException', 404);
+  await expectError(
+    () => f.iot.send(new DescribeManagedJobTemplateCommand({ templateName: 'AWS-Download-File', templateVersion: '9.9' })),
+    'ResourceNotFoundException',
+    404,
+  );
   const run = await f.iot.send(new DescribeManagedJobTemplateCommand({ templateName: 'AWS-Run-Command' }));
   assert.equal(JSON.parse(run.document!).steps[0].action.type, 'runCommand');
 
@@ -156,10 +216,30 @@ test('managed templates: listed, described, and used with documentParameters', a
   const job = (await f.describe(jobId)).job!;
   assert.deepEqual(job.documentParameters, { downloadUrl: 'https://example.com/a"quoted".bin', filePath: '/tmp/a.bin' });
 
-  await expectError(() => f.createJob({ targets: [t.arn], jobTemplateArn: d.templateArn, documentParameters: { downloadUrl: 'https://x/y' } }), 'InvalidRequestException', 400, /needs 'filePath'/);
-  await expectError(() => f.createJob({ targets: [t.arn], jobTemplateArn: d.templateArn, documentParameters: { downloadUrl: 'ftp://x', filePath: '/a' } }), 'InvalidRequestException', 400, /downloadUrl/);
-  await expectError(() => f.createJob({ targets: [t.arn], jobTemplateArn: d.templateArn, documentParameters: { downloadUrl: 'https://x/y', filePath: '/a', extra: '1' } }), 'InvalidRequestException', 400, /extra/);
-  await expectError(() => f.createJob({ targets: [t.arn], jobTemplateArn: d.templateArn, document: DOC, documentParameters: { downloadUrl: 'https://x/y', filePath: '/a' } }), 'InvalidRequestException', 400, /managed template/);
+  await expectError(
+    () => f.createJob({ targets: [t.arn], jobTemplateArn: d.templateArn, documentParameters: { downloadUrl: 'https://x/y' } }),
+    'InvalidRequestException',
+    400,
+    /needs 'filePath'/,
+  );
+  await expectError(
+    () => f.createJob({ targets: [t.arn], jobTemplateArn: d.templateArn, documentParameters: { downloadUrl: 'ftp://x', filePath: '/a' } }),
+    'InvalidRequestException',
+    400,
+    /downloadUrl/,
+  );
+  await expectError(
+    () => f.createJob({ targets: [t.arn], jobTemplateArn: d.templateArn, documentParameters: { downloadUrl: 'https://x/y', filePath: '/a', extra: '1' } }),
+    'InvalidRequestException',
+    400,
+    /extra/,
+  );
+  await expectError(
+    () => f.createJob({ targets: [t.arn], jobTemplateArn: d.templateArn, document: DOC, documentParameters: { downloadUrl: 'https://x/y', filePath: '/a' } }),
+    'InvalidRequestException',
+    400,
+    /managed template/,
+  );
   // Without a version the latest one is used.
   const reboot = await f.createJob({ targets: [t.arn], jobTemplateArn: 'arn:aws:iot:us-east-1::jobtemplate/AWS-Reboot' });
   assert.equal(JSON.parse((await f.iot.send(new GetJobDocumentCommand({ jobId: reboot }))).document!).steps[0].action.input.handler, 'reboot.sh');

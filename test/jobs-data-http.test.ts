@@ -19,7 +19,12 @@ let f: JobsFixture;
 let data: IoTJobsDataPlaneClient;
 before(async () => {
   f = await jobsFixture();
-  data = new IoTJobsDataPlaneClient({ endpoint: f.server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  data = new IoTJobsDataPlaneClient({
+    endpoint: f.server.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+  });
 });
 after(async () => {
   data.destroy();
@@ -72,9 +77,17 @@ test('a device runs a job from the pending list to SUCCEEDED', async () => {
   const again = await startNext(t.name, { statusDetails: { ignored: 'yes' } });
   assert.equal(again.execution!.versionNumber, 2);
   assert.deepEqual(again.execution!.statusDetails, { step: 'download' });
-  assert.deepEqual((await pending(t.name)).inProgressJobs!.map((s) => s.jobId), [jobId]);
+  assert.deepEqual(
+    (await pending(t.name)).inProgressJobs!.map((s) => s.jobId),
+    [jobId],
+  );
 
-  const progress = await update(t.name, jobId, { status: 'IN_PROGRESS', statusDetails: { step: 'install' }, expectedVersion: 2, includeJobExecutionState: true });
+  const progress = await update(t.name, jobId, {
+    status: 'IN_PROGRESS',
+    statusDetails: { step: 'install' },
+    expectedVersion: 2,
+    includeJobExecutionState: true,
+  });
   assert.deepEqual(progress.executionState, { status: 'IN_PROGRESS', statusDetails: { step: 'install' }, versionNumber: 3 });
   assert.equal(progress.jobDocument, undefined);
 
@@ -184,8 +197,14 @@ test('pending lists order IN_PROGRESS first, then by queue time; $next follows t
   const second = await f.createJob({ targets: [t.arn] });
   await update(t.name, second, { status: 'IN_PROGRESS' });
   const list = await pending(t.name);
-  assert.deepEqual(list.inProgressJobs!.map((s) => s.jobId), [second]);
-  assert.deepEqual(list.queuedJobs!.map((s) => s.jobId), [first]);
+  assert.deepEqual(
+    list.inProgressJobs!.map((s) => s.jobId),
+    [second],
+  );
+  assert.deepEqual(
+    list.queuedJobs!.map((s) => s.jobId),
+    [first],
+  );
   assert.equal((await describe(t.name, '$next')).execution!.jobId, second);
   await update(t.name, second, { status: 'SUCCEEDED' });
   assert.equal((await describe(t.name, '$next')).execution!.jobId, first);
@@ -193,7 +212,12 @@ test('pending lists order IN_PROGRESS first, then by queue time; $next follows t
 });
 
 test('job documents carry presigned URLs signed per fetch, valid for expiresInSec', async () => {
-  const s3 = new S3Client({ endpoint: f.server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' } });
+  const s3 = new S3Client({
+    endpoint: f.server.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+  });
   await s3.send(new CreateBucketCommand({ Bucket: 'firmware' }));
   await s3.send(new PutObjectCommand({ Bucket: 'firmware', Key: 'fw/v2.bin', Body: 'firmware-bytes' }));
   s3.destroy();

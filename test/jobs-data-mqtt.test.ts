@@ -72,7 +72,10 @@ test('a device runs a job from notify to SUCCEEDED (MQTT 5)', async () => {
   assert.ok(got.accepted);
   assert.equal(got.body.clientToken, 'g1');
   assert.deepEqual(got.body.inProgressJobs, []);
-  assert.deepEqual(got.body.queuedJobs.map((s: any) => s.jobId), [jobId]);
+  assert.deepEqual(
+    got.body.queuedJobs.map((s: any) => s.jobId),
+    [jobId],
+  );
 
   const started = await request(d, `${base}/start-next`, { clientToken: 's1', statusDetails: { step: 'download' }, stepTimeoutInMinutes: 10 });
   assert.ok(started.accepted, JSON.stringify(started.body));
@@ -92,7 +95,14 @@ test('a device runs a job from notify to SUCCEEDED (MQTT 5)', async () => {
   assert.equal(described.body.execution.status, 'IN_PROGRESS');
   assert.equal(described.body.execution.jobDocument, undefined);
 
-  const done = await request(d, `${base}/${jobId}/update`, { clientToken: 'u1', status: 'SUCCEEDED', expectedVersion: 2, includeJobExecutionState: true, includeJobDocument: true, statusDetails: { step: 'done' } });
+  const done = await request(d, `${base}/${jobId}/update`, {
+    clientToken: 'u1',
+    status: 'SUCCEEDED',
+    expectedVersion: 2,
+    includeJobExecutionState: true,
+    includeJobDocument: true,
+    statusDetails: { step: 'done' },
+  });
   assert.ok(done.accepted, JSON.stringify(done.body));
   assert.deepEqual(done.body.executionState, { status: 'SUCCEEDED', statusDetails: { step: 'done' }, versionNumber: 3 });
   assert.deepEqual(done.body.jobDocument, { op: 'install', v: 2 });
@@ -114,7 +124,11 @@ test('FAILED and REJECTED over MQTT 3.1.1, and the job counters', async () => {
   await da.nextJson(topics(a.name).next);
   await db.nextJson(topics(b.name).next);
   assert.ok((await request(da, `${topics(a.name).base}/start-next`, {})).accepted);
-  const failed = await request(da, `${topics(a.name).base}/${jobId}/update`, { status: 'FAILED', statusDetails: { reason: 'checksum' }, includeJobExecutionState: true });
+  const failed = await request(da, `${topics(a.name).base}/${jobId}/update`, {
+    status: 'FAILED',
+    statusDetails: { reason: 'checksum' },
+    includeJobExecutionState: true,
+  });
   assert.equal(failed.body.executionState.status, 'FAILED');
   const rejected = await request(db, `${topics(b.name).base}/${jobId}/update`, { status: 'REJECTED' });
   assert.ok(rejected.accepted);
@@ -225,18 +239,30 @@ test('notify and notify-next sequences follow the pending list and its head', as
   const d = await device(t.name);
   const { base, notify, next } = topics(t.name);
   const job1 = await f.createJob({ targets: [t.arn] });
-  assert.deepEqual((await d.nextJson(notify)).jobs.QUEUED.map((s: any) => s.jobId), [job1]);
+  assert.deepEqual(
+    (await d.nextJson(notify)).jobs.QUEUED.map((s: any) => s.jobId),
+    [job1],
+  );
   assert.equal((await d.nextJson(next)).execution.jobId, job1);
 
   const job2 = await f.createJob({ targets: [t.arn] });
-  assert.deepEqual((await d.nextJson(notify)).jobs.QUEUED.map((s: any) => s.jobId), [job1, job2]);
+  assert.deepEqual(
+    (await d.nextJson(notify)).jobs.QUEUED.map((s: any) => s.jobId),
+    [job1, job2],
+  );
   assert.equal(await countQuiet(d, next), 0, 'a second queued job does not change the head');
 
   // job2 starts first: it is IN_PROGRESS, so it becomes the head.
   await request(d, `${base}/${job2}/update`, { status: 'IN_PROGRESS' });
   const moved = await d.nextJson(notify);
-  assert.deepEqual(moved.jobs.IN_PROGRESS.map((s: any) => s.jobId), [job2]);
-  assert.deepEqual(moved.jobs.QUEUED.map((s: any) => s.jobId), [job1]);
+  assert.deepEqual(
+    moved.jobs.IN_PROGRESS.map((s: any) => s.jobId),
+    [job2],
+  );
+  assert.deepEqual(
+    moved.jobs.QUEUED.map((s: any) => s.jobId),
+    [job1],
+  );
   const head2 = await d.nextJson(next);
   assert.equal(head2.execution.jobId, job2);
   assert.equal(head2.execution.status, 'IN_PROGRESS');
@@ -249,7 +275,10 @@ test('notify and notify-next sequences follow the pending list and its head', as
   // The head finishes: job1 is next.
   await request(d, `${base}/${job2}/update`, { status: 'SUCCEEDED' });
   const afterDone = await d.nextJson(notify);
-  assert.deepEqual(afterDone.jobs.QUEUED.map((s: any) => s.jobId), [job1]);
+  assert.deepEqual(
+    afterDone.jobs.QUEUED.map((s: any) => s.jobId),
+    [job1],
+  );
   assert.equal(afterDone.jobs.IN_PROGRESS, undefined, 'empty statuses are left out');
   assert.equal((await d.nextJson(next)).execution.jobId, job1);
 
@@ -287,7 +316,10 @@ test('two devices racing start-next for one thing: one starts it, both see it', 
     const jobId = await f.createJob({ targets: [t.arn] });
     await one.nextJson(topics(t.name).next);
     const { base } = topics(t.name);
-    const [r1, r2] = await Promise.all([request(one, `${base}/start-next`, { clientToken: 'one', statusDetails: { by: 'one' } }), request(two, `${base}/start-next`, { clientToken: 'two', statusDetails: { by: 'two' } })]);
+    const [r1, r2] = await Promise.all([
+      request(one, `${base}/start-next`, { clientToken: 'one', statusDetails: { by: 'one' } }),
+      request(two, `${base}/start-next`, { clientToken: 'two', statusDetails: { by: 'two' } }),
+    ]);
     assert.ok(r1.accepted && r2.accepted);
     assert.equal(r1.body.execution.jobId, jobId);
     assert.equal(r2.body.execution.jobId, jobId);

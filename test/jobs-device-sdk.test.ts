@@ -49,7 +49,14 @@ async function mqtt5Device(clientId: string): Promise<SdkDevice> {
 }
 
 async function mqtt311Device(clientId: string): Promise<SdkDevice> {
-  const connection = new mqtt.MqttClient().new_connection({ client_id: clientId, host_name: host, port, clean_session: true, keep_alive: 60, socket_options: new io.SocketOptions() });
+  const connection = new mqtt.MqttClient().new_connection({
+    client_id: clientId,
+    host_name: host,
+    port,
+    clean_session: true,
+    keep_alive: 60,
+    socket_options: new io.SocketOptions(),
+  });
   await connection.connect();
   const jobs = iotjobs.IotJobsClientv2.newFromMqtt311(connection, rrOptions);
   return {
@@ -115,7 +122,14 @@ for (const [label, connect] of [
       assert.equal(started.execution?.jobId, job1);
       assert.equal(started.execution?.status, 'IN_PROGRESS');
       assert.deepEqual(started.execution?.jobDocument, document);
-      const progress = await device.jobs.updateJobExecution({ thingName: t.name, jobId: job1, status: iotjobs.model.JobStatus.IN_PROGRESS, expectedVersion: 2, statusDetails: { step: 'install' }, includeJobExecutionState: true });
+      const progress = await device.jobs.updateJobExecution({
+        thingName: t.name,
+        jobId: job1,
+        status: iotjobs.model.JobStatus.IN_PROGRESS,
+        expectedVersion: 2,
+        statusDetails: { step: 'install' },
+        includeJobExecutionState: true,
+      });
       assert.equal(progress.executionState?.versionNumber, 3);
       await device.jobs.updateJobExecution({ thingName: t.name, jobId: job1, status: iotjobs.model.JobStatus.SUCCEEDED });
       const emptied = await stream.next();
@@ -130,7 +144,10 @@ for (const [label, connect] of [
       const job3 = await f.createJob({ targets: [t.arn] });
       assert.equal((await stream.next()).execution?.jobId, job3);
       const pending = await device.jobs.getPendingJobExecutions({ thingName: t.name });
-      assert.deepEqual(pending.queuedJobs?.map((s) => s.jobId), [job3]);
+      assert.deepEqual(
+        pending.queuedJobs?.map((s) => s.jobId),
+        [job3],
+      );
       const described = await device.jobs.describeJobExecution({ thingName: t.name, jobId: '$next' });
       assert.equal(described.execution?.jobId, job3);
       await device.jobs.updateJobExecution({ thingName: t.name, jobId: job3, status: iotjobs.model.JobStatus.REJECTED });
@@ -140,7 +157,10 @@ for (const [label, connect] of [
         device.jobs.updateJobExecution({ thingName: t.name, jobId: job3, status: iotjobs.model.JobStatus.SUCCEEDED }),
         (err: any) => err?.modeledError?.code === 'InvalidStateTransition' && err.modeledError.executionState?.status === 'REJECTED',
       );
-      await assert.rejects(device.jobs.describeJobExecution({ thingName: t.name, jobId: job1 }), (err: any) => err?.modeledError?.code === 'TerminalStateReached');
+      await assert.rejects(
+        device.jobs.describeJobExecution({ thingName: t.name, jobId: job1 }),
+        (err: any) => err?.modeledError?.code === 'TerminalStateReached',
+      );
 
       for (const [jobId, counter] of [
         [job1, 'numberOfSucceededThings'],

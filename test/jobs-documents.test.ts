@@ -17,7 +17,13 @@ let s3: S3Client;
 let account: string;
 before(async () => {
   f = await jobsFixture();
-  s3 = new S3Client({ endpoint: f.server.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' }, maxAttempts: 1 });
+  s3 = new S3Client({
+    endpoint: f.server.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'secret' },
+    maxAttempts: 1,
+  });
   account = (await f.thing()).arn.split(':')[4];
 });
 after(async () => {
@@ -48,10 +54,20 @@ test('documentSource: the document is read from object storage and the URL is de
   const described = await f.describe(jobId);
   assert.equal(described.documentSource, source);
   assert.equal(await document(jobId), body);
-  await expectError(() => f.createJob({ targets: [t.arn], documentSource: 'https://s3.us-east-1.amazonaws.com/job-docs/missing.json' }), 'InvalidRequestException', 400, /no object/);
+  await expectError(
+    () => f.createJob({ targets: [t.arn], documentSource: 'https://s3.us-east-1.amazonaws.com/job-docs/missing.json' }),
+    'InvalidRequestException',
+    400,
+    /no object/,
+  );
   await expectError(() => f.createJob({ targets: [t.arn], documentSource: 'not a url' }), 'InvalidRequestException', 400);
   await s3.send(new PutObjectCommand({ Bucket: 'job-docs', Key: 'big.json', Body: JSON.stringify({ x: 'y'.repeat(33000) }) }));
-  await expectError(() => f.createJob({ targets: [t.arn], documentSource: 'https://job-docs.s3.amazonaws.com/big.json' }), 'InvalidRequestException', 400, /at most 32768/);
+  await expectError(
+    () => f.createJob({ targets: [t.arn], documentSource: 'https://job-docs.s3.amazonaws.com/big.json' }),
+    'InvalidRequestException',
+    400,
+    /at most 32768/,
+  );
 });
 
 test('$default resolves at creation; beforeSubstitution shows the template form', async () => {
@@ -75,7 +91,11 @@ test('$default resolves at creation; beforeSubstitution shows the template form'
   assert.equal(JSON.parse(await document(jobId)).version, '2.0');
 
   // The whole attribute map, with the package left empty: filled from the single destination.
-  const whole = await f.createJob({ targets: [t.arn], document: '{"attrs": ${aws:iot:package::version::attributes}}', destinationPackageVersions: [versionArn(pkg, '2.0')] });
+  const whole = await f.createJob({
+    targets: [t.arn],
+    document: '{"attrs": ${aws:iot:package::version::attributes}}',
+    destinationPackageVersions: [versionArn(pkg, '2.0')],
+  });
   assert.deepEqual(JSON.parse(await document(whole)), { attrs: { url: 'https://x/fw.bin', v: '2.0' } });
 });
 
@@ -84,17 +104,47 @@ test('destinationPackageVersions are checked: status, existence, count, match wi
   const pkg = await publishedPackage(['1.0']);
   await f.iot.send(new CreatePackageVersionCommand({ packageName: pkg, versionName: 'draft' }));
   const doc = '{"a":1}';
-  await expectError(() => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: [versionArn(pkg, 'draft')] }), 'InvalidRequestException', 400, /DRAFT/);
-  await expectError(() => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: [versionArn(pkg, '9.9')] }), 'ResourceNotFoundException', 404);
-  await expectError(() => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: [versionArn(pkg, '$default')] }), 'InvalidRequestException', 400, /no default version/);
-  await expectError(() => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: [versionArn('no-such-package', '$default')] }), 'ResourceNotFoundException', 404, /no-such-package/);
-  await expectError(() => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: ['arn:aws:iot:us-east-1:999999999999:package/x/version/1'] }), 'InvalidRequestException', 400);
+  await expectError(
+    () => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: [versionArn(pkg, 'draft')] }),
+    'InvalidRequestException',
+    400,
+    /DRAFT/,
+  );
+  await expectError(
+    () => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: [versionArn(pkg, '9.9')] }),
+    'ResourceNotFoundException',
+    404,
+  );
+  await expectError(
+    () => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: [versionArn(pkg, '$default')] }),
+    'InvalidRequestException',
+    400,
+    /no default version/,
+  );
+  await expectError(
+    () => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: [versionArn('no-such-package', '$default')] }),
+    'ResourceNotFoundException',
+    404,
+    /no-such-package/,
+  );
+  await expectError(
+    () => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: ['arn:aws:iot:us-east-1:999999999999:package/x/version/1'] }),
+    'InvalidRequestException',
+    400,
+  );
   const many = Array.from({ length: 26 }, (_, i) => versionArn(`p${i}`, '1.0'));
   await expectError(() => f.createJob({ targets: [t.arn], document: doc, destinationPackageVersions: many }), 'InvalidRequestException', 400, /at most 25/);
   const other = await publishedPackage(['3.0']);
   await expectError(
-    () => f.createJob({ targets: [t.arn], document: `{"v":"\${aws:iot:package:${other}:version:3.0:attributes:v}"}`, destinationPackageVersions: [versionArn(pkg, '1.0')] }),
-    'InvalidRequestException', 400, /does not name/,
+    () =>
+      f.createJob({
+        targets: [t.arn],
+        document: `{"v":"\${aws:iot:package:${other}:version:3.0:attributes:v}"}`,
+        destinationPackageVersions: [versionArn(pkg, '1.0')],
+      }),
+    'InvalidRequestException',
+    400,
+    /does not name/,
   );
   // DEPRECATED versions may still be deployed; $null removes a package and needs no version.
   await f.iot.send(new UpdatePackageVersionCommand({ packageName: pkg, versionName: '1.0', action: 'DEPRECATE' }));

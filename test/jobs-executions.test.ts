@@ -44,7 +44,13 @@ test('DescribeJobExecution shows the latest execution or the one asked for', asy
 
   // As a device would leave it: started, with a running timer and a retry queued as execution 2.
   const now = Date.now();
-  await f.setExecution(jobId, t.name, { status: 'IN_PROGRESS', started_at: now, version_number: 2, in_progress_deadline_at: now + 600_000, status_details: '{"step":"download"}' });
+  await f.setExecution(jobId, t.name, {
+    status: 'IN_PROGRESS',
+    started_at: now,
+    version_number: 2,
+    in_progress_deadline_at: now + 600_000,
+    status_details: '{"step":"download"}',
+  });
   const running = await describeExecution(jobId, t.name);
   assert.equal(running.status, 'IN_PROGRESS');
   assert.ok(running.startedAt instanceof Date);
@@ -52,14 +58,37 @@ test('DescribeJobExecution shows the latest execution or the one asked for', asy
   assert.ok(running.approximateSecondsBeforeTimedOut! > 590 && running.approximateSecondsBeforeTimedOut! <= 600);
   await f.store.db
     .insertInto('job_executions')
-    .values({ account: running.thingArn!.split(':')[4], region: 'us-east-1', job_id: jobId, thing_name: t.name, execution_number: 2, thing_arn: t.arn, status: 'QUEUED', version_number: 1, retry_attempt: 1, status_details: null, force_canceled: null, queued_at: now, started_at: null, last_updated_at: now, in_progress_deadline_at: null, step_deadline_at: null })
+    .values({
+      account: running.thingArn!.split(':')[4],
+      region: 'us-east-1',
+      job_id: jobId,
+      thing_name: t.name,
+      execution_number: 2,
+      thing_arn: t.arn,
+      status: 'QUEUED',
+      version_number: 1,
+      retry_attempt: 1,
+      status_details: null,
+      force_canceled: null,
+      queued_at: now,
+      started_at: null,
+      last_updated_at: now,
+      in_progress_deadline_at: null,
+      step_deadline_at: null,
+    })
     .execute();
   await f.setExecution(jobId, t.name, { status: 'FAILED' });
   await f.store.db.updateTable('job_executions').set({ status: 'QUEUED' }).where('job_id', '=', jobId).where('execution_number', '=', 2).execute();
   assert.equal((await describeExecution(jobId, t.name)).executionNumber, 2);
   assert.equal((await describeExecution(jobId, t.name, 1)).status, 'FAILED');
   const summaries = (await f.iot.send(new ListJobExecutionsForJobCommand({ jobId }))).executionSummaries!;
-  assert.deepEqual(summaries.map((s) => [s.jobExecutionSummary!.executionNumber, s.jobExecutionSummary!.retryAttempt, s.jobExecutionSummary!.status]), [[1, 0, 'FAILED'], [2, 1, 'QUEUED']]);
+  assert.deepEqual(
+    summaries.map((s) => [s.jobExecutionSummary!.executionNumber, s.jobExecutionSummary!.retryAttempt, s.jobExecutionSummary!.status]),
+    [
+      [1, 0, 'FAILED'],
+      [2, 1, 'QUEUED'],
+    ],
+  );
   // Counters look at each thing's latest execution only.
   const details = (await f.describe(jobId)).job!.jobProcessDetails!;
   assert.equal(details.numberOfQueuedThings, 1);
@@ -80,7 +109,10 @@ test('ListJobExecutionsForJob filters by status and pages', async () => {
   } while (nextToken);
   assert.deepEqual(seen, things.map((t) => t.arn).sort());
   const canceled = await f.iot.send(new ListJobExecutionsForJobCommand({ jobId, status: 'CANCELED' }));
-  assert.deepEqual(canceled.executionSummaries!.map((s) => s.thingArn), [things[1].arn]);
+  assert.deepEqual(
+    canceled.executionSummaries!.map((s) => s.thingArn),
+    [things[1].arn],
+  );
   await expectError(() => f.iot.send(new ListJobExecutionsForJobCommand({ jobId: 'no-such-job' })), 'ResourceNotFoundException', 404);
 });
 
@@ -110,7 +142,12 @@ test('ListJobExecutionsForThing filters by status, jobId and namespaceId', async
 test('CancelJobExecution: QUEUED always, IN_PROGRESS with force, expectedVersion and statusDetails', async () => {
   const [a, b, c] = [await f.thing(), await f.thing(), await f.thing()];
   const jobId = await f.createJob({ targets: [a.arn, b.arn, c.arn] });
-  await expectError(() => f.iot.send(new CancelJobExecutionCommand({ jobId, thingName: a.name, expectedVersion: 7 })), 'VersionConflictException', 409, /version 1/);
+  await expectError(
+    () => f.iot.send(new CancelJobExecutionCommand({ jobId, thingName: a.name, expectedVersion: 7 })),
+    'VersionConflictException',
+    409,
+    /version 1/,
+  );
   await f.iot.send(new CancelJobExecutionCommand({ jobId, thingName: a.name, expectedVersion: 1, statusDetails: { why: 'not needed' } }));
   const e = await describeExecution(jobId, a.name);
   assert.equal(e.status, 'CANCELED');
@@ -118,7 +155,11 @@ test('CancelJobExecution: QUEUED always, IN_PROGRESS with force, expectedVersion
   assert.equal(e.forceCanceled, false);
   assert.deepEqual(e.statusDetails, { detailsMap: { why: 'not needed' } });
   await expectError(() => f.iot.send(new CancelJobExecutionCommand({ jobId, thingName: a.name })), 'InvalidStateTransitionException', 409, /already CANCELED/);
-  await expectError(() => f.iot.send(new CancelJobExecutionCommand({ jobId, thingName: b.name, statusDetails: { 'bad key!': 'x' } })), 'InvalidRequestException', 400);
+  await expectError(
+    () => f.iot.send(new CancelJobExecutionCommand({ jobId, thingName: b.name, statusDetails: { 'bad key!': 'x' } })),
+    'InvalidRequestException',
+    400,
+  );
   await expectError(() => f.iot.send(new CancelJobExecutionCommand({ jobId: 'nope', thingName: b.name })), 'ResourceNotFoundException', 404);
 
   await f.setExecution(jobId, b.name, { status: 'IN_PROGRESS', started_at: Date.now(), version_number: 3 });
@@ -148,7 +189,12 @@ const completed = (jobId: string) =>
 test('DeleteJobExecution: terminal executions, or unfinished ones with force', async () => {
   const [a, b] = [await f.thing(), await f.thing()];
   const jobId = await f.createJob({ targets: [a.arn, b.arn] });
-  await expectError(() => f.iot.send(new DeleteJobExecutionCommand({ jobId, thingName: a.name, executionNumber: 1 })), 'InvalidStateTransitionException', 409, /force/);
+  await expectError(
+    () => f.iot.send(new DeleteJobExecutionCommand({ jobId, thingName: a.name, executionNumber: 1 })),
+    'InvalidStateTransitionException',
+    409,
+    /force/,
+  );
   await expectError(() => f.iot.send(new DeleteJobExecutionCommand({ jobId, thingName: a.name, executionNumber: 9 })), 'ResourceNotFoundException', 404);
   await f.iot.send(new CancelJobExecutionCommand({ jobId, thingName: a.name }));
   await f.iot.send(new DeleteJobExecutionCommand({ jobId, thingName: a.name, executionNumber: 1 }));
@@ -161,7 +207,7 @@ test('DeleteJobExecution: terminal executions, or unfinished ones with force', a
   assert.equal(job.jobProcessDetails!.numberOfInProgressThings, 0);
 });
 
-test('DescribeJobExecution reports forceCanceled as AWS does: absent until canceled, then the cancel\'s force', async () => {
+test("DescribeJobExecution reports forceCanceled as AWS does: absent until canceled, then the cancel's force", async () => {
   const [queued, running, plain] = [await f.thing(), await f.thing(), await f.thing()];
   const jobId = await f.createJob({ targets: [queued.arn, running.arn, plain.arn] });
   assert.equal((await describeExecution(jobId, queued.name)).forceCanceled, undefined);

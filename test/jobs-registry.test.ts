@@ -39,7 +39,9 @@ test('CONTINUOUS jobs queue things joining a targeted group or its subgroups; le
   await eventually(async () => assert.equal((await statuses(continuous))[`${a.name}#1`], 'REMOVED'));
   assert.equal((await f.describe(continuous)).job!.jobProcessDetails!.numberOfRemovedThings, 1);
   await f.addToGroup(sub.name, a.name);
-  await eventually(async () => assert.deepEqual(await statuses(continuous), { [`${a.name}#1`]: 'REMOVED', [`${a.name}#2`]: 'QUEUED', [`${b.name}#1`]: 'QUEUED' }));
+  await eventually(async () =>
+    assert.deepEqual(await statuses(continuous), { [`${a.name}#1`]: 'REMOVED', [`${a.name}#2`]: 'QUEUED', [`${b.name}#1`]: 'QUEUED' }),
+  );
 
   // A thing that is also a direct target stays queued when it leaves the group.
   const direct = await f.createJob({ targets: [root.arn, b.arn], targetSelection: 'CONTINUOUS' });

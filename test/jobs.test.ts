@@ -25,7 +25,10 @@ before(async () => {
 after(() => f.stop());
 
 const executionsOf = async (jobId: string) =>
-  (await f.iot.send(new ListJobExecutionsForJobCommand({ jobId }))).executionSummaries!.map((s) => ({ thing: s.thingArn!.split('/').pop(), ...s.jobExecutionSummary }));
+  (await f.iot.send(new ListJobExecutionsForJobCommand({ jobId }))).executionSummaries!.map((s) => ({
+    thing: s.thingArn!.split('/').pop(),
+    ...s.jobExecutionSummary,
+  }));
 
 test('CreateJob expands nested groups into one QUEUED execution per distinct thing; DescribeJob counts them', async () => {
   const [a, b, c, d] = [await f.thing(), await f.thing(), await f.thing(), await f.thing()];
@@ -73,40 +76,92 @@ test('CreateJob refusals: duplicate id, missing or malformed targets, documents,
   const prefix = t.arn.slice(0, t.arn.indexOf('thing/'));
   await expectError(() => f.createJob({ targets: [`${prefix}thing/nope`] }), 'ResourceNotFoundException', 404, /nope/);
   await expectError(() => f.createJob({ targets: [`${prefix}thinggroup/nope`] }), 'ResourceNotFoundException', 404, /nope/);
-  await expectError(() => f.createJob({ targets: ['arn:aws:iot:us-east-1:123456789012:policy/x'] }), 'InvalidRequestException', 400, /not a thing or thing group ARN/);
+  await expectError(
+    () => f.createJob({ targets: ['arn:aws:iot:us-east-1:123456789012:policy/x'] }),
+    'InvalidRequestException',
+    400,
+    /not a thing or thing group ARN/,
+  );
   const many = Array.from({ length: 101 }, (_, i) => `${prefix}thing/t${i}`);
   await expectError(() => f.createJob({ targets: many }), 'LimitExceededException', 410, /at most 100 targets/);
   await expectError(() => f.createJob({ targets: [t.arn], document: 'not json' }), 'InvalidRequestException', 400, /not valid JSON/);
   await expectError(() => f.createJob({ targets: [t.arn], document: '[1]' }), 'InvalidRequestException', 400, /JSON object/);
-  await expectError(() => f.createJob({ targets: [t.arn], document: DOC, documentSource: 'https://s3.amazonaws.com/b/k' }), 'InvalidRequestException', 400, /either document or documentSource/);
+  await expectError(
+    () => f.createJob({ targets: [t.arn], document: DOC, documentSource: 'https://s3.amazonaws.com/b/k' }),
+    'InvalidRequestException',
+    400,
+    /either document or documentSource/,
+  );
   await expectError(() => f.iot.send(new CreateJobCommand({ jobId: f.uniq('nodoc'), targets: [t.arn] })), 'InvalidRequestException', 400, /needs a document/);
   await expectError(() => f.createJob({ targets: [t.arn], documentParameters: { a: 'b' } }), 'InvalidRequestException', 400, /managed job template/);
-  const retries = { criteriaList: [{ failureType: 'FAILED' as const, numberOfRetries: 6 }, { failureType: 'TIMED_OUT' as const, numberOfRetries: 5 }] };
-  await expectError(() => f.createJob({ targets: [t.arn], jobExecutionsRetryConfig: retries, timeoutConfig: { inProgressTimeoutInMinutes: 10 } }), 'InvalidRequestException', 400, /must not exceed 10/);
+  const retries = {
+    criteriaList: [
+      { failureType: 'FAILED' as const, numberOfRetries: 6 },
+      { failureType: 'TIMED_OUT' as const, numberOfRetries: 5 },
+    ],
+  };
+  await expectError(
+    () => f.createJob({ targets: [t.arn], jobExecutionsRetryConfig: retries, timeoutConfig: { inProgressTimeoutInMinutes: 10 } }),
+    'InvalidRequestException',
+    400,
+    /must not exceed 10/,
+  );
   await expectError(
     () => f.createJob({ targets: [t.arn], jobExecutionsRetryConfig: { criteriaList: [{ failureType: 'TIMED_OUT', numberOfRetries: 1 }] } }),
-    'InvalidRequestException', 400, /needs a timeoutConfig/,
-  );
-  await expectError(() => f.createJob({ targets: [t.arn], timeoutConfig: { inProgressTimeoutInMinutes: 20000 } }), 'InvalidRequestException', 400, /inProgressTimeoutInMinutes/);
-  await expectError(
-    () => f.createJob({ targets: [t.arn], abortConfig: { criteriaList: [{ failureType: 'FAILED', action: 'CANCEL', thresholdPercentage: 10.555, minNumberOfExecutedThings: 1 }] } }),
-    'InvalidRequestException', 400, /thresholdPercentage/,
+    'InvalidRequestException',
+    400,
+    /needs a timeoutConfig/,
   );
   await expectError(
-    () => f.createJob({ targets: [t.arn], jobExecutionsRolloutConfig: { exponentialRate: { baseRatePerMinute: 10, incrementFactor: 1.55, rateIncreaseCriteria: { numberOfNotifiedThings: 5 } } } }),
-    'InvalidRequestException', 400, /incrementFactor/,
+    () => f.createJob({ targets: [t.arn], timeoutConfig: { inProgressTimeoutInMinutes: 20000 } }),
+    'InvalidRequestException',
+    400,
+    /inProgressTimeoutInMinutes/,
   );
-  await expectError(() => f.createJob({ targets: [t.arn], schedulingConfig: { startTime: new Date(Date.now() + 60_000).toISOString().slice(0, 16) } }), 'InvalidRequestException', 400, /at least 30 minutes/);
+  await expectError(
+    () =>
+      f.createJob({
+        targets: [t.arn],
+        abortConfig: { criteriaList: [{ failureType: 'FAILED', action: 'CANCEL', thresholdPercentage: 10.555, minNumberOfExecutedThings: 1 }] },
+      }),
+    'InvalidRequestException',
+    400,
+    /thresholdPercentage/,
+  );
+  await expectError(
+    () =>
+      f.createJob({
+        targets: [t.arn],
+        jobExecutionsRolloutConfig: { exponentialRate: { baseRatePerMinute: 10, incrementFactor: 1.55, rateIncreaseCriteria: { numberOfNotifiedThings: 5 } } },
+      }),
+    'InvalidRequestException',
+    400,
+    /incrementFactor/,
+  );
+  await expectError(
+    () => f.createJob({ targets: [t.arn], schedulingConfig: { startTime: new Date(Date.now() + 60_000).toISOString().slice(0, 16) } }),
+    'InvalidRequestException',
+    400,
+    /at least 30 minutes/,
+  );
 });
 
 test('every config is stored and described as given', async () => {
   const t = await f.thing();
   const config = {
     presignedUrlConfig: { roleArn: 'arn:aws:iam::123456789012:role/presign', expiresInSec: 600 },
-    jobExecutionsRolloutConfig: { maximumPerMinute: 50, exponentialRate: { baseRatePerMinute: 5, incrementFactor: 2, rateIncreaseCriteria: { numberOfSucceededThings: 3 } } },
+    jobExecutionsRolloutConfig: {
+      maximumPerMinute: 50,
+      exponentialRate: { baseRatePerMinute: 5, incrementFactor: 2, rateIncreaseCriteria: { numberOfSucceededThings: 3 } },
+    },
     abortConfig: { criteriaList: [{ failureType: 'ALL' as const, action: 'CANCEL' as const, thresholdPercentage: 33.33, minNumberOfExecutedThings: 3 }] },
     timeoutConfig: { inProgressTimeoutInMinutes: 30 },
-    jobExecutionsRetryConfig: { criteriaList: [{ failureType: 'FAILED' as const, numberOfRetries: 4 }, { failureType: 'TIMED_OUT' as const, numberOfRetries: 6 }] },
+    jobExecutionsRetryConfig: {
+      criteriaList: [
+        { failureType: 'FAILED' as const, numberOfRetries: 4 },
+        { failureType: 'TIMED_OUT' as const, numberOfRetries: 6 },
+      ],
+    },
   };
   const jobId = await f.createJob({ targets: [t.arn], ...config, namespaceId: 'ns1', targetSelection: 'CONTINUOUS', tags: [{ Key: 'team', Value: 'ota' }] });
   const { job } = await f.describe(jobId);
@@ -167,7 +222,12 @@ test('UpdateJob changes only the allowed fields; timeoutConfig only until an exe
   await expectError(() => f.iot.send(new UpdateJobCommand({ jobId, jobExecutionsRolloutConfig: { maximumPerMinute: 5000 } })), 'InvalidRequestException', 400);
 
   await f.setExecution(jobId, t1.name, { status: 'IN_PROGRESS', started_at: Date.now() });
-  await expectError(() => f.iot.send(new UpdateJobCommand({ jobId, timeoutConfig: { inProgressTimeoutInMinutes: 9 } })), 'InvalidRequestException', 400, /already started/);
+  await expectError(
+    () => f.iot.send(new UpdateJobCommand({ jobId, timeoutConfig: { inProgressTimeoutInMinutes: 9 } })),
+    'InvalidRequestException',
+    400,
+    /already started/,
+  );
   await f.iot.send(new UpdateJobCommand({ jobId, description: 'still editable' }));
 });
 
@@ -190,7 +250,10 @@ test('CancelJob cancels QUEUED executions; IN_PROGRESS ones only with force', as
   assert.equal(job.comment, 'oops');
   assert.equal(job.jobProcessDetails!.numberOfInProgressThings, 1);
   const rows = await executionsOf(jobId);
-  assert.deepEqual(rows.map((r) => r.status), ['CANCELED', 'CANCELED', 'IN_PROGRESS']);
+  assert.deepEqual(
+    rows.map((r) => r.status),
+    ['CANCELED', 'CANCELED', 'IN_PROGRESS'],
+  );
 
   // Again with force: the IN_PROGRESS one goes too; the reason stays unless given.
   await f.iot.send(new CancelJobCommand({ jobId, force: true }));
@@ -240,7 +303,10 @@ test('ListJobs filters by status, targetSelection, thing group and namespace, an
   await f.addToGroup(g.name, t.name);
   const ns = f.uniq('ns');
   const ids = [];
-  for (let i = 0; i < 5; i++) ids.push(await f.createJob({ jobId: `${ns}-${i}`, targets: i % 2 ? [g.arn] : [t.arn], namespaceId: ns, targetSelection: i === 4 ? 'CONTINUOUS' : 'SNAPSHOT' }));
+  for (let i = 0; i < 5; i++)
+    ids.push(
+      await f.createJob({ jobId: `${ns}-${i}`, targets: i % 2 ? [g.arn] : [t.arn], namespaceId: ns, targetSelection: i === 4 ? 'CONTINUOUS' : 'SNAPSHOT' }),
+    );
   await f.iot.send(new CancelJobCommand({ jobId: ids[0] }));
   const list = async (input: ListJobsCommandInput) => {
     const out: string[] = [];

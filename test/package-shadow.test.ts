@@ -66,7 +66,9 @@ test('SUCCEEDED executions write $package versions when enabled; $null removes; 
   await f.createJob({ targets: [thing.arn], document: doc, destinationPackageVersions: [versionArn(fw, '2.0.0')] });
   await succeedNext(thing.name);
 
-  await f.iot.send(new UpdatePackageConfigurationCommand({ versionUpdateByJobsConfig: { enabled: true, roleArn: 'arn:aws:iam::000000000000:role/jobs-shadow' } }));
+  await f.iot.send(
+    new UpdatePackageConfigurationCommand({ versionUpdateByJobsConfig: { enabled: true, roleArn: 'arn:aws:iam::000000000000:role/jobs-shadow' } }),
+  );
   await f.createJob({ targets: [thing.arn], document: doc, destinationPackageVersions: [versionArn(fw, '2.0.0')] });
   await succeedNext(thing.name);
   await eventually(async () => assert.deepEqual(await packageShadow(thing.name), { [boot]: { version: '7' }, [fw]: { version: '2.0.0' } }));

@@ -62,7 +62,10 @@ test('the tarball holds the build, not the sources or the tests', TEST, () => {
   assert.ok(files.includes('./dist/index.js') && files.includes('./dist/index.d.ts'), 'dist/index.js and its declarations');
   assert.ok(files.includes('./dist/protocol/models/iot.json'), 'the AWS models');
   assert.ok(files.includes('./dist/sbom/schemas/bom-1.6.xsd'), 'the SBOM schemas');
-  assert.deepEqual(files.filter((f) => f.startsWith('./src/') || f.startsWith('./test/') || f.endsWith('.ts') && !f.endsWith('.d.ts')), []);
+  assert.deepEqual(
+    files.filter((f) => f.startsWith('./src/') || f.startsWith('./test/') || (f.endsWith('.ts') && !f.endsWith('.d.ts'))),
+    [],
+  );
 });
 
 test("import { startFlotilla } from 'flotilla' serves in plain Node", TEST, () => {

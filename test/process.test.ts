@@ -103,7 +103,18 @@ async function dataDir(): Promise<{ dir: string; database: string }> {
 }
 
 const serveArgs = (data: { dir: string; database: string }, ...extra: string[]) => [
-  'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', data.dir, '--database', data.database, '--log-level', 'info', ...extra,
+  'serve',
+  '--port',
+  '0',
+  '--mqtt-port',
+  '0',
+  '--data-dir',
+  data.dir,
+  '--database',
+  data.database,
+  '--log-level',
+  'info',
+  ...extra,
 ];
 
 async function start(data: { dir: string; database: string }): Promise<{ child: Child; endpoint: string }> {
@@ -243,7 +254,9 @@ describe('durability', () => {
     const first = await start(data);
     const iot = iotAt(first.endpoint);
     const pkg = await iot.send(new CreatePackageCommand({ packageName: 'firmware', description: 'device firmware', tags: { team: 'edge' } }));
-    const v1 = await iot.send(new CreatePackageVersionCommand({ packageName: 'firmware', versionName: '1.0.0', attributes: { os: 'linux' }, description: 'first' }));
+    const v1 = await iot.send(
+      new CreatePackageVersionCommand({ packageName: 'firmware', versionName: '1.0.0', attributes: { os: 'linux' }, description: 'first' }),
+    );
     await iot.send(new CreatePackageVersionCommand({ packageName: 'firmware', versionName: '2.0.0-rc1' }));
     await iot.send(new UpdatePackageVersionCommand({ packageName: 'firmware', versionName: '1.0.0', action: 'PUBLISH' }));
     await iot.send(new UpdatePackageCommand({ packageName: 'firmware', defaultVersionName: '1.0.0' }));
@@ -266,7 +279,10 @@ describe('durability', () => {
     const versions = await again.send(new ListPackageVersionsCommand({ packageName: 'firmware' }));
     assert.deepEqual(
       versions.packageVersionSummaries?.map((v) => [v.versionName, v.status]),
-      [['1.0.0', 'PUBLISHED'], ['2.0.0-rc1', 'DRAFT']],
+      [
+        ['1.0.0', 'PUBLISHED'],
+        ['2.0.0-rc1', 'DRAFT'],
+      ],
     );
 
     assert.deepEqual((await again.send(new ListTagsForResourceCommand({ resourceArn: pkg.packageArn }))).tags, [{ Key: 'team', Value: 'edge' }]);

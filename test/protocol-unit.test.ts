@@ -166,15 +166,40 @@ describe('codec: bindInput', () => {
       headers: { 'x-trace-id': 'trace-1' },
       body: '{"kind":"A"}',
     });
-    assert.deepEqual(input, { name: 'a:b', limit: 25, ratio: 0.5, recursive: false, ids: ['x', 'y'], since: new Date(1700000000500), trace: 'trace-1', kind: 'A' });
+    assert.deepEqual(input, {
+      name: 'a:b',
+      limit: 25,
+      ratio: 0.5,
+      recursive: false,
+      ids: ['x', 'y'],
+      since: new Date(1700000000500),
+      trace: 'trace-1',
+      kind: 'A',
+    });
     assert.equal(bind({ query: 'recursive=true' }).recursive, true);
     assert.equal(bind({ query: 'maxResults=-3' }).limit, -3);
     assert.deepEqual(bind({ query: 'since=2024-01-02T03:04:05Z' }).since, new Date('2024-01-02T03:04:05Z'));
   });
 
   test('bad query values are BindErrors naming the member', () => {
-    for (const query of ['maxResults=abc', 'maxResults=1.5', 'maxResults=', 'maxResults=1e3', 'maxResults=%201', 'ratio=x', 'ratio=', 'recursive=TRUE', 'recursive=1', 'recursive=', 'since=never']) {
-      assert.throws(() => bind({ query }), (err: Error) => err instanceof BindError && /at '(limit|ratio|recursive|since)'/.test(err.message), query);
+    for (const query of [
+      'maxResults=abc',
+      'maxResults=1.5',
+      'maxResults=',
+      'maxResults=1e3',
+      'maxResults=%201',
+      'ratio=x',
+      'ratio=',
+      'recursive=TRUE',
+      'recursive=1',
+      'recursive=',
+      'since=never',
+    ]) {
+      assert.throws(
+        () => bind({ query }),
+        (err: Error) => err instanceof BindError && /at '(limit|ratio|recursive|since)'/.test(err.message),
+        query,
+      );
     }
   });
 
@@ -197,12 +222,20 @@ describe('codec: bindInput', () => {
       ['{"nested":{"when":true}}', /'nested.when' must be a timestamp/],
       ['{"tags":{"k":1}}', /'tags.k' must be a string/],
     ];
-    for (const [body, message] of bad) assert.throws(() => bind({ body }), (err: Error) => err instanceof BindError && message.test(err.message), body);
+    for (const [body, message] of bad)
+      assert.throws(
+        () => bind({ body }),
+        (err: Error) => err instanceof BindError && message.test(err.message),
+        body,
+      );
   });
 
   test('a map keeps every key, "__proto__" included', () => {
     const input = bind({ body: '{"tags":{"__proto__":"v","constructor":"c"}}' });
-    assert.deepEqual(Object.entries(input.tags as object), [['__proto__', 'v'], ['constructor', 'c']]);
+    assert.deepEqual(Object.entries(input.tags as object), [
+      ['__proto__', 'v'],
+      ['constructor', 'c'],
+    ]);
   });
 });
 
@@ -224,9 +257,13 @@ describe('codec: validateInput', () => {
       "Value '' at 'name' failed to satisfy constraint: Member must have length greater than or equal to 1",
       "Value '' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9:]+",
     ]);
-    assert.deepEqual(problems({ name: 'abcdefghi' }), ["Value 'abcdefghi' at 'name' failed to satisfy constraint: Member must have length less than or equal to 8"]);
+    assert.deepEqual(problems({ name: 'abcdefghi' }), [
+      "Value 'abcdefghi' at 'name' failed to satisfy constraint: Member must have length less than or equal to 8",
+    ]);
     // Anchored: a value that merely contains a match is refused.
-    assert.deepEqual(problems({ name: 'ab cd' }), ["Value 'ab cd' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9:]+"]);
+    assert.deepEqual(problems({ name: 'ab cd' }), [
+      "Value 'ab cd' at 'name' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9:]+",
+    ]);
     assert.deepEqual(problems({ kind: 'C' }), ["Value 'C' at 'kind' failed to satisfy constraint: Member must satisfy enum value set: [A, B]"]);
   });
 
@@ -238,7 +275,10 @@ describe('codec: validateInput', () => {
     assert.deepEqual(problems({ note: 'café 🙂 ok' }), []);
     for (const bad of ['bell\u0007', 'del\u007f']) assert.equal(problems({ note: bad }).length, 1, JSON.stringify(bad));
     // U+0000 also breaks the rule every string has (no store keeps it).
-    assert.deepEqual(problems({ note: 'nul\u0000' }).map((p) => p.replace(/.*constraint: /, '')), ['Member must satisfy regular expression pattern: [^\\p{Cntrl}]*', 'Member must not contain the character U+0000 (NUL)']);
+    assert.deepEqual(
+      problems({ note: 'nul\u0000' }).map((p) => p.replace(/.*constraint: /, '')),
+      ['Member must satisfy regular expression pattern: [^\\p{Cntrl}]*', 'Member must not contain the character U+0000 (NUL)'],
+    );
     assert.ok(compilePattern('[\\p{Graph}\\x20]*').test('a b'));
   });
 
@@ -252,12 +292,20 @@ describe('codec: validateInput', () => {
 
   test('list and map sizes, members and keys', () => {
     assert.deepEqual(problems({ ids: [] }), ["Value list of 0 at 'ids' failed to satisfy constraint: Member must have length greater than or equal to 1"]);
-    assert.deepEqual(problems({ ids: ['a', 'b', 'c'] }), ["Value list of 3 at 'ids' failed to satisfy constraint: Member must have length less than or equal to 2"]);
+    assert.deepEqual(problems({ ids: ['a', 'b', 'c'] }), [
+      "Value list of 3 at 'ids' failed to satisfy constraint: Member must have length less than or equal to 2",
+    ]);
     assert.deepEqual(problems({ ids: ['a', null] }), ["Value null at 'ids.2' failed to satisfy constraint: Member must not be null"]);
-    assert.deepEqual(problems({ ids: ['A'] }), ["Value 'A' at 'ids.1' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9:]+"]);
+    assert.deepEqual(problems({ ids: ['A'] }), [
+      "Value 'A' at 'ids.1' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9:]+",
+    ]);
     assert.deepEqual(problems({ tags: {} }), ["Value map at 'tags' failed to satisfy constraint: Member must have length greater than or equal to 1"]);
-    assert.deepEqual(problems({ tags: { a: '1', b: '2', c: '3' } }), ["Value map at 'tags' failed to satisfy constraint: Member must have length less than or equal to 2"]);
-    assert.deepEqual(problems({ tags: { BAD: 'v' } }), ["Value 'BAD' at 'tags.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9:]+"]);
+    assert.deepEqual(problems({ tags: { a: '1', b: '2', c: '3' } }), [
+      "Value map at 'tags' failed to satisfy constraint: Member must have length less than or equal to 2",
+    ]);
+    assert.deepEqual(problems({ tags: { BAD: 'v' } }), [
+      "Value 'BAD' at 'tags.key' failed to satisfy constraint: Member must satisfy regular expression pattern: [a-z0-9:]+",
+    ]);
     assert.deepEqual(problems({ tags: { k: null } }), ["Value null at 'tags.k' failed to satisfy constraint: Member must not be null"]);
   });
 
@@ -331,7 +379,16 @@ function queryString(query: Record<string, string | string[] | null | undefined>
 }
 
 function httpRequest(r: ToSign) {
-  return { method: r.method ?? 'GET', protocol: 'http:', hostname: '127.0.0.1', port: 4580, path: r.path, query: r.query ?? {}, headers: { host: HOST, ...r.headers }, body: r.body };
+  return {
+    method: r.method ?? 'GET',
+    protocol: 'http:',
+    hostname: '127.0.0.1',
+    port: 4580,
+    path: r.path,
+    query: r.query ?? {},
+    headers: { host: HOST, ...r.headers },
+    body: r.body,
+  };
 }
 
 async function signed(service: string, r: ToSign, opts: { secret?: string; key?: string; date?: Date } = {}): Promise<SignedRequest> {
@@ -340,13 +397,18 @@ async function signed(service: string, r: ToSign, opts: { secret?: string; key?:
 }
 
 async function presigned(service: string, r: ToSign, opts: { expiresIn?: number; date?: Date; unsignableHeaders?: Set<string> } = {}): Promise<SignedRequest> {
-  const s = await signer(service).presign(httpRequest(r), { expiresIn: opts.expiresIn ?? 300, signingDate: opts.date ?? new Date(), unsignableHeaders: opts.unsignableHeaders });
+  const s = await signer(service).presign(httpRequest(r), {
+    expiresIn: opts.expiresIn ?? 300,
+    signingDate: opts.date ?? new Date(),
+    unsignableHeaders: opts.unsignableHeaders,
+  });
   return { method: s.method, rawPath: s.path, rawQuery: queryString(s.query ?? {}), headers: lower(s.headers), body: Buffer.from(r.body ?? '') };
 }
 
 const lower = (headers: Record<string, string>) => Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
 const verify = (req: SignedRequest, now = Date.now()) => verifySignature(req, secretFor, now);
-const refusedWith = (code: string, message?: RegExp) => (err: unknown) => err instanceof ServiceError && err.code === code && (!message || message.test(err.message));
+const refusedWith = (code: string, message?: RegExp) => (err: unknown) =>
+  err instanceof ServiceError && err.code === code && (!message || message.test(err.message));
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 
 describe('sigv4: verifySignature', () => {
@@ -358,7 +420,16 @@ describe('sigv4: verifySignature', () => {
     ['trailing slash and dot segments', { path: '/a/./b/../c/' }],
     ['query with spaces, plus, unicode, reserved', { path: '/packages', query: { q: 'a b+c', 'u n': 'é/ü?&=', empty: '', star: "*!'()" } }],
     ['repeated keys, unsorted', { path: '/packages', query: { z: '1', id: ['b', 'a', 'c'], a: 'x' } }],
-    ['JSON body with extra headers', { method: 'PUT', path: '/packages/p1', query: { clientToken: 'x'.repeat(36) }, headers: { 'content-type': 'application/json', 'x-amz-meta': '  spaced   out  ' }, body: '{"description":"d"}' }],
+    [
+      'JSON body with extra headers',
+      {
+        method: 'PUT',
+        path: '/packages/p1',
+        query: { clientToken: 'x'.repeat(36) },
+        headers: { 'content-type': 'application/json', 'x-amz-meta': '  spaced   out  ' },
+        body: '{"description":"d"}',
+      },
+    ],
   ];
   for (const [name, r] of tricky) {
     test(`accepts the SDK signer's signature for iot: ${name}`, async () => {
@@ -416,12 +487,19 @@ describe('sigv4: verifySignature', () => {
   test('refuses unsigned, incomplete and unsupported authorizations', () => {
     const base = { method: 'GET', rawPath: '/packages', rawQuery: '', body: Buffer.alloc(0) };
     assert.throws(() => verify({ ...base, headers: { host: HOST } }), refusedWith('MissingAuthenticationTokenException'));
-    for (const authorization of ['Bearer abc', 'AWS4-HMAC-SHA256', 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/iot, SignedHeaders=host, Signature=00']) {
+    for (const authorization of [
+      'Bearer abc',
+      'AWS4-HMAC-SHA256',
+      'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/iot, SignedHeaders=host, Signature=00',
+    ]) {
       assert.throws(() => verify({ ...base, headers: { host: HOST, authorization } }), refusedWith('IncompleteSignatureException'), authorization);
     }
     const noDate = 'AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/iot/aws4_request, SignedHeaders=host, Signature=00';
     assert.throws(() => verify({ ...base, headers: { host: HOST, authorization: noDate } }), refusedWith('IncompleteSignatureException'));
-    assert.throws(() => verify({ ...base, headers: {}, rawQuery: 'X-Amz-Credential=AKIDEXAMPLE%2F20240101%2Fus-east-1%2Fiot%2Faws4_request' }), refusedWith('IncompleteSignatureException'));
+    assert.throws(
+      () => verify({ ...base, headers: {}, rawQuery: 'X-Amz-Credential=AKIDEXAMPLE%2F20240101%2Fus-east-1%2Fiot%2Faws4_request' }),
+      refusedWith('IncompleteSignatureException'),
+    );
   });
 });
 
@@ -430,7 +508,11 @@ describe('sigv4: presigned URLs', () => {
     const iot = await presigned('iot', { path: '/mqtt', query: { 'x y': 'a+b' } });
     assert.equal(iot.headers.authorization, undefined);
     assert.equal(verify(iot).service, 'iot');
-    const s3 = await presigned('s3', { method: 'PUT', path: '/bucket/key', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, body: 'data' }, { unsignableHeaders: new Set(['x-amz-content-sha256']) });
+    const s3 = await presigned(
+      's3',
+      { method: 'PUT', path: '/bucket/key', headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD' }, body: 'data' },
+      { unsignableHeaders: new Set(['x-amz-content-sha256']) },
+    );
     delete s3.headers['x-amz-content-sha256']; // the header only chose the payload hash; the URL does not carry it
     assert.equal(verify(s3).service, 's3');
   });

@@ -44,7 +44,11 @@ test('ListThingGroups: recursive defaults to true, with or without parentGroup; 
   await expectError(() => client.send(new ListThingGroupsCommand({ parentGroup: 'none', recursive: false })), 'ResourceNotFoundException', 404);
   // A token of one listing is refused by another.
   const first = await client.send(new ListThingGroupsCommand({ parentGroup: 'a', maxResults: 1 }));
-  await expectError(() => client.send(new ListThingGroupsCommand({ parentGroup: 'a', recursive: false, nextToken: first.nextToken })), 'InvalidRequestException', 400);
+  await expectError(
+    () => client.send(new ListThingGroupsCommand({ parentGroup: 'a', recursive: false, nextToken: first.nextToken })),
+    'InvalidRequestException',
+    400,
+  );
 });
 
 test('idempotent re-creates: explicitly empty properties equal absent ones', async () => {
@@ -55,12 +59,17 @@ test('idempotent re-creates: explicitly empty properties equal absent ones', asy
     assert.deepEqual([again.thingTypeId, again.thingTypeArn], [type.thingTypeId, type.thingTypeArn], JSON.stringify(thingTypeProperties));
   }
   // The other way round too, and with keys in another order.
-  const typed = await client.send(new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { searchableAttributes: [], thingTypeDescription: 'Lamp' } }));
+  const typed = await client.send(
+    new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { searchableAttributes: [], thingTypeDescription: 'Lamp' } }),
+  );
   const typedAgain = await client.send(new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { thingTypeDescription: 'Lamp' } }));
   assert.equal(typedAgain.thingTypeId, typed.thingTypeId);
   assert.deepEqual((await client.send(new DescribeThingTypeCommand({ thingTypeName: 'lamp' }))).thingTypeProperties?.thingTypeDescription, 'Lamp');
   await expectError(
-    () => client.send(new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { thingTypeDescription: 'Lamp', searchableAttributes: ['serial'] } })),
+    () =>
+      client.send(
+        new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { thingTypeDescription: 'Lamp', searchableAttributes: ['serial'] } }),
+      ),
     'ResourceAlreadyExistsException',
     409,
   );
@@ -81,7 +90,12 @@ test('idempotent re-creates: explicitly empty properties equal absent ones', asy
 test('conflicts are worded as AWS words them', async () => {
   const client = server.freshAccount().client;
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { thingGroupDescription: 'd' } }));
-  await expectError(() => client.send(new CreateThingGroupCommand({ thingGroupName: 'g' })), 'ResourceAlreadyExistsException', 409, /^Thing Group g already exists in current account with different properties$/);
+  await expectError(
+    () => client.send(new CreateThingGroupCommand({ thingGroupName: 'g' })),
+    'ResourceAlreadyExistsException',
+    409,
+    /^Thing Group g already exists in current account with different properties$/,
+  );
   await client.send(new CreateThingCommand({ thingName: 't', attributePayload: { attributes: { a: '1' } } }));
   await expectError(
     () => client.send(new CreateThingCommand({ thingName: 't', attributePayload: { attributes: { b: '1' } } })),
@@ -97,5 +111,10 @@ test('conflicts are worded as AWS words them', async () => {
     /^Thing Type ty already exists in current account with different properties$/,
   );
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'child', parentGroupName: 'g' }));
-  await expectError(() => client.send(new DeleteThingGroupCommand({ thingGroupName: 'g' })), 'InvalidRequestException', 400, /^Cannot delete thing group : g when there are still child groups attached to it$/);
+  await expectError(
+    () => client.send(new DeleteThingGroupCommand({ thingGroupName: 'g' })),
+    'InvalidRequestException',
+    400,
+    /^Cannot delete thing group : g when there are still child groups attached to it$/,
+  );
 });

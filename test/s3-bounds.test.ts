@@ -94,7 +94,9 @@ describe('documentSource', () => {
     fake.closeAllConnections();
     const iot = server.iot();
     const thing = await iot.send(new CreateThingCommand({ thingName: 'd1' }));
-    const err = await awsError(() => iot.send(new CreateJobCommand({ jobId: 'big', targets: [thing.thingArn!], documentSource: 'https://s3.us-east-1.amazonaws.com/docs/job.json' })));
+    const err = await awsError(() =>
+      iot.send(new CreateJobCommand({ jobId: 'big', targets: [thing.thingArn!], documentSource: 'https://s3.us-east-1.amazonaws.com/docs/job.json' })),
+    );
     assert.equal(err.name, 'InvalidRequestException', err.message);
     assert.match(err.message, /at most 32768/);
     assert.ok(sent < 16 * 1024 * 1024, `the server read only a bounded prefix (${sent} bytes were sent)`);
@@ -110,7 +112,13 @@ test('object files without a metadata row, older than a minute, are swept at sta
   });
   const start = () => startFlotilla({ port: 0, mqttPort: 0, dataDir, database: db.url, logLevel: 'error' });
   let flotilla = await start();
-  const s3 = new S3Client({ endpoint: flotilla.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' }, maxAttempts: 1 });
+  const s3 = new S3Client({
+    endpoint: flotilla.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' },
+    maxAttempts: 1,
+  });
   cleanups.push(() => s3.destroy());
   await s3.send(new CreateBucketCommand({ Bucket: 'kept' }));
   await s3.send(new PutObjectCommand({ Bucket: 'kept', Key: 'real', Body: 'real bytes' }));
@@ -130,7 +138,13 @@ test('object files without a metadata row, older than a minute, are swept at sta
   cleanups.push(() => flotilla.stop());
   assert.equal(existsSync(old), false, 'the old orphan is gone');
   assert.equal(existsSync(fresh), true, 'a young file is left alone');
-  const s3b = new S3Client({ endpoint: flotilla.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' }, maxAttempts: 1 });
+  const s3b = new S3Client({
+    endpoint: flotilla.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' },
+    maxAttempts: 1,
+  });
   cleanups.push(() => s3b.destroy());
   const got = await s3b.send(new GetObjectCommand({ Bucket: 'kept', Key: 'real' }));
   assert.equal(await got.Body!.transformToString(), 'real bytes', 'objects with rows are kept, even older than a minute');

@@ -79,7 +79,16 @@ describe('objects', () => {
   test('SDK defaults: a streamed upload (aws-chunked + CRC32 trailer) stores exactly the object bytes', async () => {
     const parts = [Buffer.from('hello '), Buffer.from('stream'), randomBytes(70_000)];
     const expected = Buffer.concat(parts);
-    const put = await s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'dir/streamed.bin', Body: Readable.from(parts), ContentLength: expected.length, ContentType: 'application/x-test', Metadata: { origin: 'test', n: '1' } }));
+    const put = await s3.send(
+      new PutObjectCommand({
+        Bucket: 'objects',
+        Key: 'dir/streamed.bin',
+        Body: Readable.from(parts),
+        ContentLength: expected.length,
+        ContentType: 'application/x-test',
+        Metadata: { origin: 'test', n: '1' },
+      }),
+    );
     assert.equal(put.ETag, `"${createHash('md5').update(expected).digest('hex')}"`);
     assert.ok(put.ChecksumCRC32);
 
@@ -94,7 +103,10 @@ describe('objects', () => {
     // On disk: the object's bytes, not the aws-chunked framing.
     const objectsDir = join(t.server.dataDir, 'objects');
     const files = walk(objectsDir).filter((f) => !f.startsWith(join(objectsDir, 'tmp') + sep));
-    assert.ok(files.some((f) => readFileSync(f).equals(expected)), 'a file under objects/ holds exactly the object');
+    assert.ok(
+      files.some((f) => readFileSync(f).equals(expected)),
+      'a file under objects/ holds exactly the object',
+    );
 
     const head = await s3.send(new HeadObjectCommand({ Bucket: 'objects', Key: 'dir/streamed.bin' }));
     assert.equal(head.ContentLength, expected.length);
@@ -107,9 +119,19 @@ describe('objects', () => {
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'buffer-default' }))).Body!.transformToString(), 'default buffer');
 
     await s3Required.send(new PutObjectCommand({ Bucket: 'objects', Key: 'buffer-required', Body: Buffer.from('required buffer') }));
-    assert.equal(await (await s3Required.send(new GetObjectCommand({ Bucket: 'objects', Key: 'buffer-required' }))).Body!.transformToString(), 'required buffer');
+    assert.equal(
+      await (await s3Required.send(new GetObjectCommand({ Bucket: 'objects', Key: 'buffer-required' }))).Body!.transformToString(),
+      'required buffer',
+    );
 
-    await s3Required.send(new PutObjectCommand({ Bucket: 'objects', Key: 'stream-required', Body: Readable.from([Buffer.from('required '), Buffer.from('stream')]), ContentLength: 15 }));
+    await s3Required.send(
+      new PutObjectCommand({
+        Bucket: 'objects',
+        Key: 'stream-required',
+        Body: Readable.from([Buffer.from('required '), Buffer.from('stream')]),
+        ContentLength: 15,
+      }),
+    );
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'stream-required' }))).Body!.transformToString(), 'required stream');
 
     await s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'empty', Body: '' }));
@@ -124,7 +146,14 @@ describe('objects', () => {
 
   test('multi-MiB bodies beyond the 8 MiB API limit, streamed and buffered', async () => {
     const big = randomBytes(12 * 1024 * 1024 + 17);
-    await s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'big-streamed', Body: Readable.from([big.subarray(0, 5_000_000), big.subarray(5_000_000)]), ContentLength: big.length }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: 'objects',
+        Key: 'big-streamed',
+        Body: Readable.from([big.subarray(0, 5_000_000), big.subarray(5_000_000)]),
+        ContentLength: big.length,
+      }),
+    );
     await s3Required.send(new PutObjectCommand({ Bucket: 'objects', Key: 'big-buffered', Body: big }));
     for (const key of ['big-streamed', 'big-buffered']) {
       const got = await s3.send(new GetObjectCommand({ Bucket: 'objects', Key: key }));
@@ -134,7 +163,10 @@ describe('objects', () => {
 
   test('conditional GETs, and keys up to 1024 bytes', async () => {
     const put = await s3.send(new PutObjectCommand({ Bucket: 'objects', Key: 'conditional', Body: 'c' }));
-    await assert.rejects(s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'conditional', IfNoneMatch: put.ETag })), (err: any) => err.$metadata.httpStatusCode === 304);
+    await assert.rejects(
+      s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'conditional', IfNoneMatch: put.ETag })),
+      (err: any) => err.$metadata.httpStatusCode === 304,
+    );
     await s3Error(() => s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'conditional', IfMatch: '"0000"' })), 412, 'PreconditionFailed');
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'objects', Key: 'conditional', IfMatch: put.ETag }))).Body!.transformToString(), 'c');
     const longest = `${'k/'.repeat(300)}${'x'.repeat(424)}`;
@@ -200,10 +232,27 @@ describe('objects', () => {
     const wrongMd5 = createHash('md5').update('other').digest('base64');
     await s3Error(() => s3Required.send(new PutObjectCommand({ Bucket: 'objects', Key: 'md5-bad', Body: body, ContentMD5: wrongMd5 })), 400, 'BadDigest');
     await s3Error(() => s3Required.send(new PutObjectCommand({ Bucket: 'objects', Key: 'crc-bad', Body: body, ChecksumCRC32: 'AAAAAA==' })), 400, 'BadDigest');
-    await s3Required.send(new PutObjectCommand({ Bucket: 'objects', Key: 'sha1-ok', Body: body, ChecksumSHA1: createHash('sha1').update(body).digest('base64') }));
-    await s3Error(() => s3Required.send(new PutObjectCommand({ Bucket: 'objects', Key: 'sha256-bad', Body: body, ChecksumSHA256: createHash('sha256').update('x').digest('base64') })), 400, 'BadDigest');
+    await s3Required.send(
+      new PutObjectCommand({ Bucket: 'objects', Key: 'sha1-ok', Body: body, ChecksumSHA1: createHash('sha1').update(body).digest('base64') }),
+    );
+    await s3Error(
+      () =>
+        s3Required.send(
+          new PutObjectCommand({ Bucket: 'objects', Key: 'sha256-bad', Body: body, ChecksumSHA256: createHash('sha256').update('x').digest('base64') }),
+        ),
+      400,
+      'BadDigest',
+    );
     for (const algorithm of ['CRC32C', 'SHA256', 'SHA1', 'CRC32'] as const) {
-      const put = await s3.send(new PutObjectCommand({ Bucket: 'objects', Key: `algo-${algorithm}`, Body: Readable.from([body]), ContentLength: body.length, ChecksumAlgorithm: algorithm }));
+      const put = await s3.send(
+        new PutObjectCommand({
+          Bucket: 'objects',
+          Key: `algo-${algorithm}`,
+          Body: Readable.from([body]),
+          ContentLength: body.length,
+          ChecksumAlgorithm: algorithm,
+        }),
+      );
       const got = await s3.send(new GetObjectCommand({ Bucket: 'objects', Key: `algo-${algorithm}` }));
       assert.deepEqual(await bytes(got.Body), body, algorithm);
       assert.equal(got[`Checksum${algorithm}`], put[`Checksum${algorithm}`], algorithm);
@@ -220,7 +269,9 @@ describe('objects', () => {
   });
 
   test('a declared size above the configured cap is EntityTooLarge before any byte is read', async () => {
-    const req = await t.signed('PUT', '/objects/too-big', { headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(MAX_OBJECT + 1), expect: '100-continue' } });
+    const req = await t.signed('PUT', '/objects/too-big', {
+      headers: { 'x-amz-content-sha256': 'UNSIGNED-PAYLOAD', 'content-length': String(MAX_OBJECT + 1), expect: '100-continue' },
+    });
     const url = new URL(t.server.endpoint);
     const res = await new Promise<RawResponse>((resolve, reject) => {
       const r = request({ host: url.hostname, port: url.port, method: 'PUT', path: req.path, headers: req.headers }, (response) => {

@@ -8,7 +8,15 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
-import { CreateBucketCommand, DeleteObjectCommand, HeadObjectCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  DeleteObjectCommand,
+  HeadObjectCommand,
+  ListObjectsV2Command,
+  PutBucketVersioningCommand,
+  PutObjectCommand,
+  S3Client,
+} from '@aws-sdk/client-s3';
 import type { BlobStore } from '../src/blob/blob.ts';
 import { ExternalBlobStore } from '../src/blob/external.ts';
 import { cleanups, runCleanups, spawnFlotilla, tempPlace, type Child } from './support/child.ts';
@@ -35,7 +43,12 @@ const text = async (stream: Readable) => {
 /** What every BlobStore must do, given objects seeded in bucket `artifacts` (versioned) and `plain`. */
 async function exerciseBlobStore(blob: BlobStore, seeded: { v1: string; v2: string }, signaturesChecked = true) {
   const head = await blob.head(SCOPE, { bucket: 'artifacts', key: 'fw/app.bin' });
-  assert.deepEqual(head, { size: 'second version'.length, etag: `"${createHash('md5').update('second version').digest('hex')}"`, versionId: seeded.v2, contentType: 'application/octet-stream' });
+  assert.deepEqual(head, {
+    size: 'second version'.length,
+    etag: `"${createHash('md5').update('second version').digest('hex')}"`,
+    versionId: seeded.v2,
+    contentType: 'application/octet-stream',
+  });
   assert.equal((await blob.head(SCOPE, { bucket: 'artifacts', key: 'fw/app.bin', version: seeded.v1 }))?.size, 'first'.length);
   assert.equal(await blob.head(SCOPE, { bucket: 'artifacts', key: 'missing' }), undefined);
   assert.equal(await blob.head(SCOPE, { bucket: 'no-such-bucket', key: 'x' }), undefined);
@@ -70,7 +83,9 @@ async function seed(client: S3Client): Promise<{ v1: string; v2: string }> {
   await client.send(new CreateBucketCommand({ Bucket: 'artifacts' }));
   await client.send(new PutBucketVersioningCommand({ Bucket: 'artifacts', VersioningConfiguration: { Status: 'Enabled' } }));
   const v1 = await client.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'fw/app.bin', Body: 'first', ContentType: 'application/octet-stream' }));
-  const v2 = await client.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'fw/app.bin', Body: 'second version', ContentType: 'application/octet-stream' }));
+  const v2 = await client.send(
+    new PutObjectCommand({ Bucket: 'artifacts', Key: 'fw/app.bin', Body: 'second version', ContentType: 'application/octet-stream' }),
+  );
   await client.send(new PutObjectCommand({ Bucket: 'artifacts', Key: 'gone', Body: 'x' }));
   await client.send(new DeleteObjectCommand({ Bucket: 'artifacts', Key: 'gone' }));
   await client.send(new CreateBucketCommand({ Bucket: 'plain' }));
@@ -175,7 +190,10 @@ describe('crash safety', () => {
     assert.deepEqual(readdirSync(tmp), []);
     const restarted = s3Client(second.endpoint);
     const listed = await restarted.send(new ListObjectsV2Command({ Bucket: 'crash' }));
-    assert.deepEqual(listed.Contents?.map((c) => c.Key), ['committed']);
+    assert.deepEqual(
+      listed.Contents?.map((c) => c.Key),
+      ['committed'],
+    );
     await assert.rejects(restarted.send(new HeadObjectCommand({ Bucket: 'crash', Key: 'partial' })), { name: 'NotFound' });
     second.process.kill('SIGTERM');
     await second.exited;

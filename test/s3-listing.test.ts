@@ -51,7 +51,10 @@ describe('listing', () => {
 
   test('ListObjectsV2 pages through keys in order with max-keys and continuation tokens', async () => {
     const all = await pages({}, 3);
-    assert.deepEqual(all.map((p) => p.keys), [keys.slice(0, 3), keys.slice(3, 6), keys.slice(6)]);
+    assert.deepEqual(
+      all.map((p) => p.keys),
+      [keys.slice(0, 3), keys.slice(3, 6), keys.slice(6)],
+    );
     const first = await s3.send(new ListObjectsV2Command({ Bucket: 'listing' }));
     assert.equal(first.IsTruncated, false);
     assert.equal(first.Contents?.length, keys.length);
@@ -77,11 +80,17 @@ describe('listing', () => {
 
   test('ListObjects (V1) pages with Marker and NextMarker, skipping a common prefix named as marker', async () => {
     const first = await s3.send(new ListObjectsCommand({ Bucket: 'listing', Delimiter: '/', MaxKeys: 2 }));
-    assert.deepEqual(first.CommonPrefixes?.map((p) => p.Prefix), ['docs/', 'img/']);
+    assert.deepEqual(
+      first.CommonPrefixes?.map((p) => p.Prefix),
+      ['docs/', 'img/'],
+    );
     assert.equal(first.IsTruncated, true);
     assert.equal(first.NextMarker, 'img/');
     const second = await s3.send(new ListObjectsCommand({ Bucket: 'listing', Delimiter: '/', MaxKeys: 2, Marker: first.NextMarker }));
-    assert.deepEqual(second.Contents?.map((c) => c.Key), ['readme.md', 'zeta']);
+    assert.deepEqual(
+      second.Contents?.map((c) => c.Key),
+      ['readme.md', 'zeta'],
+    );
     assert.equal(second.CommonPrefixes, undefined);
     assert.equal(second.IsTruncated, false);
   });
@@ -106,7 +115,13 @@ describe('versioning', () => {
     assert.equal(old.VersionId, v1.VersionId);
 
     const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned' }));
-    assert.deepEqual(versions.Versions?.map((v) => [v.VersionId, v.IsLatest]), [[v2.VersionId, true], [v1.VersionId, false]]);
+    assert.deepEqual(
+      versions.Versions?.map((v) => [v.VersionId, v.IsLatest]),
+      [
+        [v2.VersionId, true],
+        [v1.VersionId, false],
+      ],
+    );
 
     const marker = await s3.send(new DeleteObjectCommand({ Bucket: 'versioned', Key: 'app.bin' }));
     assert.equal(marker.DeleteMarker, true);
@@ -116,11 +131,17 @@ describe('versioning', () => {
     assert.equal(res.headers['x-amz-delete-marker'], 'true');
     assertErrorXml(res.body, 'NoSuchKey');
     await s3Error(() => s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'app.bin', VersionId: marker.VersionId })), 405, 'MethodNotAllowed');
-    assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'app.bin', VersionId: v1.VersionId }))).Body!.transformToString(), 'version one');
+    assert.equal(
+      await (await s3.send(new GetObjectCommand({ Bucket: 'versioned', Key: 'app.bin', VersionId: v1.VersionId }))).Body!.transformToString(),
+      'version one',
+    );
     assert.equal((await s3.send(new ListObjectsV2Command({ Bucket: 'versioned' }))).KeyCount, 0);
 
     const listed = await s3.send(new ListObjectVersionsCommand({ Bucket: 'versioned' }));
-    assert.deepEqual(listed.DeleteMarkers?.map((d) => [d.VersionId, d.IsLatest]), [[marker.VersionId, true]]);
+    assert.deepEqual(
+      listed.DeleteMarkers?.map((d) => [d.VersionId, d.IsLatest]),
+      [[marker.VersionId, true]],
+    );
     assert.equal(listed.Versions?.length, 2);
 
     // Paging versions one at a time visits marker, v2, v1.
@@ -154,7 +175,13 @@ describe('versioning', () => {
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'suspended', VersioningConfiguration: { Status: 'Suspended' } }));
     await s3.send(new PutObjectCommand({ Bucket: 'suspended', Key: 'k', Body: 'null again' }));
     const versions = await s3.send(new ListObjectVersionsCommand({ Bucket: 'suspended' }));
-    assert.deepEqual(versions.Versions?.map((x) => [x.VersionId, x.IsLatest]), [['null', true], [v.VersionId, false]]);
+    assert.deepEqual(
+      versions.Versions?.map((x) => [x.VersionId, x.IsLatest]),
+      [
+        ['null', true],
+        [v.VersionId, false],
+      ],
+    );
     assert.equal(await (await s3.send(new GetObjectCommand({ Bucket: 'suspended', Key: 'k', VersionId: 'null' }))).Body!.transformToString(), 'null again');
   });
 });
@@ -167,11 +194,16 @@ describe('concurrent writers', () => {
     const before = files().length;
     await Promise.all(Array.from({ length: 8 }, (_, i) => s3Required.send(new PutObjectCommand({ Bucket: 'racing', Key: 'k', Body: `writer ${i}` }))));
     const unversioned = await s3.send(new ListObjectVersionsCommand({ Bucket: 'racing' }));
-    assert.deepEqual(unversioned.Versions?.map((v) => [v.VersionId, v.IsLatest]), [['null', true]]);
+    assert.deepEqual(
+      unversioned.Versions?.map((v) => [v.VersionId, v.IsLatest]),
+      [['null', true]],
+    );
     assert.equal(files().length, before + 1, 'only the surviving null version keeps a file');
 
     await s3.send(new PutBucketVersioningCommand({ Bucket: 'racing', VersioningConfiguration: { Status: 'Enabled' } }));
-    const puts = await Promise.all(Array.from({ length: 8 }, (_, i) => s3Required.send(new PutObjectCommand({ Bucket: 'racing', Key: 'k', Body: `version ${i}` }))));
+    const puts = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => s3Required.send(new PutObjectCommand({ Bucket: 'racing', Key: 'k', Body: `version ${i}` }))),
+    );
     const versions = (await s3.send(new ListObjectVersionsCommand({ Bucket: 'racing' }))).Versions!;
     assert.equal(versions.length, 9);
     assert.equal(versions.filter((v) => v.IsLatest).length, 1);
@@ -207,12 +239,19 @@ describe('presigned URLs', () => {
     await s3.send(new PutObjectCommand({ Bucket: 'presigned', Key: 'a', Body: 'a' }));
     await s3.send(new PutObjectCommand({ Bucket: 'presigned', Key: 'b', Body: 'b' }));
     const url = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: 'presigned', Key: 'a' }), { expiresIn: 300 });
-    for (const tampered of [url.replace('/presigned/a?', '/presigned/b?'), url.replace(/X-Amz-Signature=(.)/, (_m, c) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`), url.replace('X-Amz-Expires=300', 'X-Amz-Expires=600')]) {
+    for (const tampered of [
+      url.replace('/presigned/a?', '/presigned/b?'),
+      url.replace(/X-Amz-Signature=(.)/, (_m, c) => `X-Amz-Signature=${c === '0' ? '1' : '0'}`),
+      url.replace('X-Amz-Expires=300', 'X-Amz-Expires=600'),
+    ]) {
       const res = await fetch(tampered);
       assert.equal(res.status, 403);
       assertErrorXml(await res.text(), 'SignatureDoesNotMatch');
     }
-    const expired = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: 'presigned', Key: 'a' }), { expiresIn: 60, signingDate: new Date(Date.now() - 3600_000) });
+    const expired = await getSignedUrl(presigner, new GetObjectCommand({ Bucket: 'presigned', Key: 'a' }), {
+      expiresIn: 60,
+      signingDate: new Date(Date.now() - 3600_000),
+    });
     const res = await fetch(expired);
     assert.equal(res.status, 403);
     assertErrorXml(await res.text(), 'AccessDenied');

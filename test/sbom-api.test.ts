@@ -41,7 +41,12 @@ async function settled(iot: IoTClient, packageName: string, versionName: string,
   }
 }
 
-async function allResults(iot: IoTClient, packageName: string, versionName: string, extra: { validationResult?: 'FAILED' | 'SUCCEEDED'; maxResults?: number } = {}) {
+async function allResults(
+  iot: IoTClient,
+  packageName: string,
+  versionName: string,
+  extra: { validationResult?: 'FAILED' | 'SUCCEEDED'; maxResults?: number } = {},
+) {
   const out: SbomValidationResultSummary[] = [];
   let nextToken: string | undefined;
   let pages = 0;
@@ -78,7 +83,11 @@ describe('every fixture, associated and validated in the background', () => {
   test('Associate answers IN_PROGRESS with the object version pinned', TEST, async () => {
     for (const r of rows) {
       const out = await iot.send(
-        new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName: versionOf(r.file), sbom: { s3Location: { bucket: BUCKET, key: `fixtures/${r.file}` } } }),
+        new AssociateSbomWithPackageVersionCommand({
+          packageName: PKG,
+          versionName: versionOf(r.file),
+          sbom: { s3Location: { bucket: BUCKET, key: `fixtures/${r.file}` } },
+        }),
       );
       assert.equal(out.packageName, PKG);
       assert.equal(out.versionName, versionOf(r.file));
@@ -96,7 +105,10 @@ describe('every fixture, associated and validated in the background', () => {
       assert.deepEqual(v.sbom, { s3Location: { bucket: BUCKET, key: `fixtures/${r.file}`, version: versionIds.get(r.file) } });
       const { results } = await allResults(iot, PKG, versionName);
       if (r.file.endsWith('.zip')) {
-        const members = r.source_path.replace(/^members:\s*/, '').split(/\s+/).filter(Boolean);
+        const members = r.source_path
+          .replace(/^members:\s*/, '')
+          .split(/\s+/)
+          .filter(Boolean);
         assert.deepEqual(results.map((x) => x.fileName).sort(), [...members].sort());
         const [good, bad] = members;
         assert.equal(results.find((x) => x.fileName === good)?.validationResult, 'SUCCEEDED');
@@ -124,8 +136,15 @@ describe('errors', () => {
   const loc = (key: string, extra: object = {}) => ({ s3Location: { bucket: BUCKET, key, ...extra } });
 
   test('a missing package or version is ResourceNotFoundException (404) for all three operations', TEST, async () => {
-    for (const [packageName, versionName] of [[PKG, 'nope'], ['no-such-package', '1.0']] as const) {
-      await expectError(() => iot.send(new AssociateSbomWithPackageVersionCommand({ packageName, versionName, sbom: loc('fixtures/cdx-1.4-laravel.json') })), 'ResourceNotFoundException', 404);
+    for (const [packageName, versionName] of [
+      [PKG, 'nope'],
+      ['no-such-package', '1.0'],
+    ] as const) {
+      await expectError(
+        () => iot.send(new AssociateSbomWithPackageVersionCommand({ packageName, versionName, sbom: loc('fixtures/cdx-1.4-laravel.json') })),
+        'ResourceNotFoundException',
+        404,
+      );
       await expectError(() => iot.send(new DisassociateSbomFromPackageVersionCommand({ packageName, versionName })), 'ResourceNotFoundException', 404);
       await expectError(() => iot.send(new ListSbomValidationResultsCommand({ packageName, versionName })), 'ResourceNotFoundException', 404);
     }
@@ -133,30 +152,57 @@ describe('errors', () => {
 
   test('a missing object, bucket or object version is ValidationException (400) naming it', TEST, async () => {
     const versionName = versionOf('cdx-1.4-laravel.json');
-    await expectError(() => iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: loc('fixtures/missing.json') })), 'ValidationException', 400, /s3:\/\/sboms\/fixtures\/missing\.json/);
     await expectError(
-      () => iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: 'no-such-bucket', key: 'x.json' } } })),
+      () => iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: loc('fixtures/missing.json') })),
+      'ValidationException',
+      400,
+      /s3:\/\/sboms\/fixtures\/missing\.json/,
+    );
+    await expectError(
+      () =>
+        iot.send(
+          new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: 'no-such-bucket', key: 'x.json' } } }),
+        ),
       'ValidationException',
       400,
       /s3:\/\/no-such-bucket\/x\.json/,
     );
     await expectError(
-      () => iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: loc('fixtures/cdx-1.4-laravel.json', { version: '0000000000000000000000000000aaaa' }) })),
+      () =>
+        iot.send(
+          new AssociateSbomWithPackageVersionCommand({
+            packageName: PKG,
+            versionName,
+            sbom: loc('fixtures/cdx-1.4-laravel.json', { version: '0000000000000000000000000000aaaa' }),
+          }),
+        ),
       'ValidationException',
       400,
       /version 0000000000000000000000000000aaaa/,
     );
-    await expectError(() => iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET } } })), 'ValidationException', 400);
+    await expectError(
+      () => iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET } } })),
+      'ValidationException',
+      400,
+    );
     // Nothing changed: the earlier association stands.
     assert.equal(await settled(iot, PKG, versionName), 'SUCCEEDED');
   });
 
   test('a bad validationResult filter or maxResults is ValidationException (400)', TEST, async () => {
     const versionName = versionOf('zip-mixed.zip');
-    await expectError(() => iot.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName, validationResult: 'MAYBE' as any })), 'ValidationException', 400);
+    await expectError(
+      () => iot.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName, validationResult: 'MAYBE' as any })),
+      'ValidationException',
+      400,
+    );
     await expectError(() => iot.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName, maxResults: 0 })), 'ValidationException', 400);
     await expectError(() => iot.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName, maxResults: 101 })), 'ValidationException', 400);
-    await expectError(() => iot.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName, nextToken: 'garbage' })), 'ValidationException', 400);
+    await expectError(
+      () => iot.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName, nextToken: 'garbage' })),
+      'ValidationException',
+      400,
+    );
   });
 });
 
@@ -167,18 +213,32 @@ describe('listing', () => {
     assert.equal(all.results.length, 2);
     assert.equal(all.pages, 2);
     const failed = await allResults(iot, PKG, versionName, { validationResult: 'FAILED' });
-    assert.deepEqual(failed.results.map((r) => r.validationResult), ['FAILED']);
+    assert.deepEqual(
+      failed.results.map((r) => r.validationResult),
+      ['FAILED'],
+    );
     const succeeded = await allResults(iot, PKG, versionName, { validationResult: 'SUCCEEDED', maxResults: 1 });
-    assert.deepEqual(succeeded.results.map((r) => r.fileName), ['cdx-1.4-laravel.json']);
+    assert.deepEqual(
+      succeeded.results.map((r) => r.fileName),
+      ['cdx-1.4-laravel.json'],
+    );
     // A token of the unfiltered listing is refused by the filtered one.
     const first = await iot.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName, maxResults: 1 }));
     assert.ok(first.nextToken);
-    await expectError(() => iot.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName, validationResult: 'FAILED', nextToken: first.nextToken })), 'ValidationException', 400);
+    await expectError(
+      () => iot.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName, validationResult: 'FAILED', nextToken: first.nextToken })),
+      'ValidationException',
+      400,
+    );
   });
 
   test('another account sees neither the version nor its results', TEST, async () => {
     const other = t.server.iot(OTHER);
-    await expectError(() => other.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName: versionOf('zip-mixed.zip') })), 'ResourceNotFoundException', 404);
+    await expectError(
+      () => other.send(new ListSbomValidationResultsCommand({ packageName: PKG, versionName: versionOf('zip-mixed.zip') })),
+      'ResourceNotFoundException',
+      404,
+    );
   });
 });
 
@@ -186,7 +246,9 @@ describe('re-association, disassociation, deletion', () => {
   test('re-associating replaces the location, the status and the results', TEST, async () => {
     const versionName = versionOf('cdx-1.5-trivy-artifact.json');
     assert.equal(await settled(iot, PKG, versionName), 'SUCCEEDED');
-    const out = await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET, key: 'fixtures/zip-mixed.zip' } } }));
+    const out = await iot.send(
+      new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET, key: 'fixtures/zip-mixed.zip' } } }),
+    );
     assert.equal(out.sbomValidationStatus, 'IN_PROGRESS');
     assert.equal(await settled(iot, PKG, versionName), 'FAILED');
     const { results } = await allResults(iot, PKG, versionName);
@@ -196,12 +258,20 @@ describe('re-association, disassociation, deletion', () => {
   test('a later object version is pinned; the pinned one is validated even after the key changes', TEST, async () => {
     const versionName = versionOf('cdx-1.6-cbom-certificate.json');
     const put = await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'moving.json', Body: sbomFixture('bad-not-sbom-tiny.json') }));
-    const out = await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET, key: 'moving.json' } } }));
+    const out = await iot.send(
+      new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET, key: 'moving.json' } } }),
+    );
     assert.equal(out.sbom?.s3Location?.version, put.VersionId);
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'moving.json', Body: sbomFixture('cdx-1.4-laravel.json') }));
     assert.equal(await settled(iot, PKG, versionName), 'FAILED');
     // An explicit version is read exactly.
-    const later = await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET, key: 'moving.json', version: put.VersionId } } }));
+    const later = await iot.send(
+      new AssociateSbomWithPackageVersionCommand({
+        packageName: PKG,
+        versionName,
+        sbom: { s3Location: { bucket: BUCKET, key: 'moving.json', version: put.VersionId } },
+      }),
+    );
     assert.equal(later.sbom?.s3Location?.version, put.VersionId);
     assert.equal(await settled(iot, PKG, versionName), 'FAILED');
   });
@@ -219,7 +289,13 @@ describe('re-association, disassociation, deletion', () => {
 
   test('disassociating while a validation runs drops its results', TEST, async () => {
     const versionName = versionOf('spdx-2.3-chainguard.spdx.json');
-    await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName, sbom: { s3Location: { bucket: BUCKET, key: 'fixtures/spdx-2.3-chainguard.spdx.json' } } }));
+    await iot.send(
+      new AssociateSbomWithPackageVersionCommand({
+        packageName: PKG,
+        versionName,
+        sbom: { s3Location: { bucket: BUCKET, key: 'fixtures/spdx-2.3-chainguard.spdx.json' } },
+      }),
+    );
     await iot.send(new DisassociateSbomFromPackageVersionCommand({ packageName: PKG, versionName }));
     // Give the validator time to finish whatever it claimed: it must write nothing.
     await settled(iot, PKG, versionOf('cdx-1.4-laravel.json'));
@@ -244,7 +320,15 @@ describe('the full report: GET /_flotilla/sbom-report/{packageName}/{versionName
   const signedGet = async (path: string, credentials = KEY) => {
     const url = new URL(t.server.endpoint);
     const signer = new SignatureV4({ service: 'iot', region: 'us-east-1', credentials, sha256: Sha256 });
-    const req = await signer.sign({ method: 'GET', protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: {}, headers: { host: url.host } });
+    const req = await signer.sign({
+      method: 'GET',
+      protocol: 'http:',
+      hostname: url.hostname,
+      port: Number(url.port),
+      path,
+      query: {},
+      headers: { host: url.host },
+    });
     return fetch(new URL(path, url), { headers: req.headers as Record<string, string> });
   };
 
@@ -261,7 +345,9 @@ describe('the full report: GET /_flotilla/sbom-report/{packageName}/{versionName
     };
     await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'warned.json', Body: JSON.stringify(doc) }));
     const warned = versionOf('cdx-1.5-mature-example.json');
-    await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName: warned, sbom: { s3Location: { bucket: BUCKET, key: 'warned.json' } } }));
+    await iot.send(
+      new AssociateSbomWithPackageVersionCommand({ packageName: PKG, versionName: warned, sbom: { s3Location: { bucket: BUCKET, key: 'warned.json' } } }),
+    );
     assert.equal(await settled(iot, PKG, warned), 'SUCCEEDED');
 
     const res = await signedGet(`/_flotilla/sbom-report/${PKG}/${warned}`);
@@ -277,14 +363,20 @@ describe('the full report: GET /_flotilla/sbom-report/{packageName}/{versionName
     assert.equal(file.validationResult, 'SUCCEEDED');
     assert.equal(file.format, 'cyclonedx-json-1.5');
     assert.deepEqual(file.errors, []);
-    assert.ok(file.warnings.some((w: any) => w.path === '/components/1/bom-ref' && /duplicate bom-ref/.test(w.message)), JSON.stringify(file.warnings));
+    assert.ok(
+      file.warnings.some((w: any) => w.path === '/components/1/bom-ref' && /duplicate bom-ref/.test(w.message)),
+      JSON.stringify(file.warnings),
+    );
     assert.ok(file.warnings.some((w: any) => w.path === '/dependencies/0/dependsOn/0'));
 
     const bad = (await (await signedGet(`/_flotilla/sbom-report/${PKG}/${versionOf('bad-cdx-1.5-license-choice.json')}`)).json()) as any;
     assert.equal(bad.sbomValidationStatus, 'FAILED');
     assert.equal(bad.files[0].errorCode, 'INCOMPATIBLE_FORMAT');
     assert.ok(bad.files[0].errors.length >= 1);
-    assert.ok(bad.files[0].errors.some((e: any) => e.path.startsWith('/components/0')), JSON.stringify(bad.files[0].errors));
+    assert.ok(
+      bad.files[0].errors.some((e: any) => e.path.startsWith('/components/0')),
+      JSON.stringify(bad.files[0].errors),
+    );
   });
 
   test('is authenticated and scoped as the AWS API', TEST, async () => {
@@ -307,7 +399,13 @@ describe('limits and settings', () => {
   let smallIot: IoTClient;
   before(async () => {
     small = await startTestServer({ sbomMaxObjectSize: 4096, sbomFormats: 'cyclonedx-json-1.4,cyclonedx-json-1.5,cyclonedx-json-1.6' });
-    smallS3 = new S3Client({ endpoint: small.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' }, maxAttempts: 1 });
+    smallS3 = new S3Client({
+      endpoint: small.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 'x' },
+      maxAttempts: 1,
+    });
     smallIot = small.iot();
     await smallS3.send(new CreateBucketCommand({ Bucket: 'bkt' }));
     await smallIot.send(new CreatePackageCommand({ packageName: 'p' }));
@@ -322,7 +420,9 @@ describe('limits and settings', () => {
     const body = sbomFixture('cdx-1.5-mature-example.json');
     assert.ok(body.length > 4096);
     await smallS3.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'dir/big.json', Body: body }));
-    await smallIot.send(new AssociateSbomWithPackageVersionCommand({ packageName: 'p', versionName: 'big', sbom: { s3Location: { bucket: 'bkt', key: 'dir/big.json' } } }));
+    await smallIot.send(
+      new AssociateSbomWithPackageVersionCommand({ packageName: 'p', versionName: 'big', sbom: { s3Location: { bucket: 'bkt', key: 'dir/big.json' } } }),
+    );
     assert.equal(await settled(smallIot, 'p', 'big'), 'FAILED');
     const { results } = await allResults(smallIot, 'p', 'big');
     assert.equal(results.length, 1);
@@ -332,9 +432,18 @@ describe('limits and settings', () => {
 
   test('--sbom-formats narrows the accepted set', TEST, async () => {
     // A minimal, schema-valid SPDX 2.3 document: valid by default, not accepted with CycloneDX JSON only.
-    const doc = { spdxVersion: 'SPDX-2.3', dataLicense: 'CC0-1.0', SPDXID: 'SPDXRef-DOCUMENT', name: 'x', documentNamespace: 'https://example.com/x', creationInfo: { created: '2024-01-01T00:00:00Z', creators: ['Tool: x'] } };
+    const doc = {
+      spdxVersion: 'SPDX-2.3',
+      dataLicense: 'CC0-1.0',
+      SPDXID: 'SPDXRef-DOCUMENT',
+      name: 'x',
+      documentNamespace: 'https://example.com/x',
+      creationInfo: { created: '2024-01-01T00:00:00Z', creators: ['Tool: x'] },
+    };
     await smallS3.send(new PutObjectCommand({ Bucket: 'bkt', Key: 'small.spdx.json', Body: JSON.stringify(doc) }));
-    await smallIot.send(new AssociateSbomWithPackageVersionCommand({ packageName: 'p', versionName: 'spdx', sbom: { s3Location: { bucket: 'bkt', key: 'small.spdx.json' } } }));
+    await smallIot.send(
+      new AssociateSbomWithPackageVersionCommand({ packageName: 'p', versionName: 'spdx', sbom: { s3Location: { bucket: 'bkt', key: 'small.spdx.json' } } }),
+    );
     assert.equal(await settled(smallIot, 'p', 'spdx'), 'FAILED');
     const { results } = await allResults(smallIot, 'p', 'spdx');
     assert.equal(results[0]!.errorCode, 'INCOMPATIBLE_FORMAT');

@@ -137,7 +137,10 @@ describe('zip bombs and size limits', () => {
     const files: Zippable = {};
     for (let i = 0; i < 5; i++) files[`sbom-${i}.json`] = GOOD_SPDX;
     const reports = await validateSbom(zipSync(files), 'five.zip', { limits: { maxZipEntries: 5 } });
-    assert.deepEqual(reports.map((r) => r.validationResult), Array(5).fill('SUCCEEDED'));
+    assert.deepEqual(
+      reports.map((r) => r.validationResult),
+      Array(5).fill('SUCCEEDED'),
+    );
   });
 });
 
@@ -157,11 +160,14 @@ describe('zip names and structure', () => {
   test('a nested zip fails as its own entry, by name and by content', async () => {
     const inner = zipSync({ 'x.json': GOOD });
     const reports = await validateSbom(zipSync({ 'ok.json': GOOD, 'inner.zip': inner, 'disguised.json': inner }), 'outer.zip');
-    assert.deepEqual(reports.map((r) => [r.fileName, r.validationResult]), [
-      ['ok.json', 'SUCCEEDED'],
-      ['inner.zip', 'FAILED'],
-      ['disguised.json', 'FAILED'],
-    ]);
+    assert.deepEqual(
+      reports.map((r) => [r.fileName, r.validationResult]),
+      [
+        ['ok.json', 'SUCCEEDED'],
+        ['inner.zip', 'FAILED'],
+        ['disguised.json', 'FAILED'],
+      ],
+    );
     for (const r of reports.slice(1)) assertFailed(r, 'INCOMPATIBLE_FORMAT', /nested archives are not supported/);
   });
 
@@ -172,9 +178,17 @@ describe('zip names and structure', () => {
   });
 
   test('directories, __MACOSX/ and dotfiles are skipped, not failed', async () => {
-    const zip = zipSync({ 'dir/': new Uint8Array(0), dir: { 'sbom.json': GOOD }, __MACOSX: { dir: { '._sbom.json': new Uint8Array([0, 5, 22, 7]) } }, '.DS_Store': new Uint8Array([0, 0, 0, 1]) });
+    const zip = zipSync({
+      'dir/': new Uint8Array(0),
+      dir: { 'sbom.json': GOOD },
+      __MACOSX: { dir: { '._sbom.json': new Uint8Array([0, 5, 22, 7]) } },
+      '.DS_Store': new Uint8Array([0, 0, 0, 1]),
+    });
     const reports = await validateSbom(zip, 'mac.zip');
-    assert.deepEqual(reports.map((r) => [r.fileName, r.validationResult]), [['dir/sbom.json', 'SUCCEEDED']]);
+    assert.deepEqual(
+      reports.map((r) => [r.fileName, r.validationResult]),
+      [['dir/sbom.json', 'SUCCEEDED']],
+    );
     const onlyJunk = zipSync({ __MACOSX: { '._a': new Uint8Array([1]) }, '.hidden.json': GOOD });
     assertFailed(only(await validateSbom(onlyJunk, 'junk.zip')), 'INCOMPATIBLE_FORMAT', /contains no SBOM files/);
   });
@@ -196,7 +210,13 @@ describe('zip names and structure', () => {
 
   test('each entry keeps its path inside the zip as fileName', async () => {
     const reports = await validateSbom(zipSync({ a: { b: { 'c.cdx.json': GOOD } }, 'bad.json': new TextEncoder().encode('{"x":1}') }), 'paths.zip');
-    assert.deepEqual(reports.map((r) => [r.fileName, r.validationResult]), [['a/b/c.cdx.json', 'SUCCEEDED'], ['bad.json', 'FAILED']]);
+    assert.deepEqual(
+      reports.map((r) => [r.fileName, r.validationResult]),
+      [
+        ['a/b/c.cdx.json', 'SUCCEEDED'],
+        ['bad.json', 'FAILED'],
+      ],
+    );
   });
 });
 
@@ -263,7 +283,10 @@ describe('worker pool under failure', () => {
     const pool = new SbomValidatorPool({ concurrency: 1 });
     pools.push(pool);
     const results = await Promise.all([GOOD.slice(), GOOD_SPDX.slice(), fixture('bad-not-sbom-tiny.json')].map((b, i) => pool.validate(b, `f${i}`)));
-    assert.deepEqual(results.map((r) => only(r).validationResult), ['SUCCEEDED', 'SUCCEEDED', 'FAILED']);
+    assert.deepEqual(
+      results.map((r) => only(r).validationResult),
+      ['SUCCEEDED', 'SUCCEEDED', 'FAILED'],
+    );
   });
 
   test('close() rejects queued work and later calls', async () => {

@@ -35,7 +35,13 @@ function clients(endpoint: string, credentials = CREDS) {
 
 /** A schema-valid CycloneDX 1.5 document of `n` components (about 110 bytes each). */
 function bigSbom(n: number, seed: number): Buffer {
-  const components = Array.from({ length: n }, (_, i) => ({ type: 'library', name: `pkg-${seed}-${i}`, version: '1.0.0', purl: `pkg:npm/pkg-${seed}-${i}@1.0.0`, 'bom-ref': `ref-${i}` }));
+  const components = Array.from({ length: n }, (_, i) => ({
+    type: 'library',
+    name: `pkg-${seed}-${i}`,
+    version: '1.0.0',
+    purl: `pkg:npm/pkg-${seed}-${i}@1.0.0`,
+    'bom-ref': `ref-${i}`,
+  }));
   return Buffer.from(JSON.stringify({ bomFormat: 'CycloneDX', specVersion: '1.5', version: 1, components }));
 }
 
@@ -64,7 +70,9 @@ describe('a validation interrupted by SIGKILL resumes after restart', () => {
       await iot.send(new CreatePackageVersionCommand({ packageName: 'fw', versionName: v }));
     }
     for (const v of versions) {
-      await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: 'fw', versionName: v, sbom: { s3Location: { bucket: 'sboms', key: `${v}.json` } } }));
+      await iot.send(
+        new AssociateSbomWithPackageVersionCommand({ packageName: 'fw', versionName: v, sbom: { s3Location: { bucket: 'sboms', key: `${v}.json` } } }),
+      );
     }
     const before = await Promise.all(versions.map((v) => iot.send(new GetPackageVersionCommand({ packageName: 'fw', versionName: v }))));
     const inProgress = before.filter((v) => v.sbomValidationStatus === 'IN_PROGRESS').length;
@@ -103,7 +111,10 @@ describe('external S3: the SBOM lives in another Flotilla', () => {
     const server = await startTestServer({ blob: other.endpoint });
     cleanups.push(() => server.stop());
     const restore = () => {
-      for (const [k, v] of [['AWS_ACCESS_KEY_ID', saved.id], ['AWS_SECRET_ACCESS_KEY', saved.secret]] as const) {
+      for (const [k, v] of [
+        ['AWS_ACCESS_KEY_ID', saved.id],
+        ['AWS_SECRET_ACCESS_KEY', saved.secret],
+      ] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
@@ -113,11 +124,22 @@ describe('external S3: the SBOM lives in another Flotilla', () => {
     await iot.send(new CreatePackageCommand({ packageName: 'fw' }));
     for (const v of ['zip', 'ok', 'missing']) await iot.send(new CreatePackageVersionCommand({ packageName: 'fw', versionName: v }));
 
-    const out = await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: 'fw', versionName: 'zip', sbom: { s3Location: { bucket: 'ext-sboms', key: 'bundle.zip' } } }));
+    const out = await iot.send(
+      new AssociateSbomWithPackageVersionCommand({ packageName: 'fw', versionName: 'zip', sbom: { s3Location: { bucket: 'ext-sboms', key: 'bundle.zip' } } }),
+    );
     assert.equal(out.sbom?.s3Location?.version, zip.VersionId);
-    await iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: 'fw', versionName: 'ok', sbom: { s3Location: { bucket: 'ext-sboms', key: 'ok.json' } } }));
+    await iot.send(
+      new AssociateSbomWithPackageVersionCommand({ packageName: 'fw', versionName: 'ok', sbom: { s3Location: { bucket: 'ext-sboms', key: 'ok.json' } } }),
+    );
     await expectError(
-      () => iot.send(new AssociateSbomWithPackageVersionCommand({ packageName: 'fw', versionName: 'missing', sbom: { s3Location: { bucket: 'ext-sboms', key: 'nope.json' } } })),
+      () =>
+        iot.send(
+          new AssociateSbomWithPackageVersionCommand({
+            packageName: 'fw',
+            versionName: 'missing',
+            sbom: { s3Location: { bucket: 'ext-sboms', key: 'nope.json' } },
+          }),
+        ),
       'ValidationException',
       400,
       /s3:\/\/ext-sboms\/nope\.json/,
@@ -125,10 +147,10 @@ describe('external S3: the SBOM lives in another Flotilla', () => {
 
     assert.equal(await settled(iot, 'fw', 'zip', 60_000), 'FAILED');
     const zipResults = await iot.send(new ListSbomValidationResultsCommand({ packageName: 'fw', versionName: 'zip' }));
-    assert.deepEqual(
-      zipResults.validationResultSummaries?.map((r) => [r.fileName, r.validationResult]).sort(),
-      [['bad-spdx-2.2-missing-creationinfo.spdx.json', 'FAILED'], ['cdx-1.4-laravel.json', 'SUCCEEDED']],
-    );
+    assert.deepEqual(zipResults.validationResultSummaries?.map((r) => [r.fileName, r.validationResult]).sort(), [
+      ['bad-spdx-2.2-missing-creationinfo.spdx.json', 'FAILED'],
+      ['cdx-1.4-laravel.json', 'SUCCEEDED'],
+    ]);
     assert.equal(await settled(iot, 'fw', 'ok', 60_000), 'SUCCEEDED');
   });
 });

@@ -29,7 +29,9 @@ function checkReport(rep: FileReport): void {
 }
 
 test('the manifest lists every fixture file and nothing else', () => {
-  const files = readdirSync(SBOM_FIXTURES).filter((f) => f !== 'MANIFEST.tsv' && f !== 'README.md').sort();
+  const files = readdirSync(SBOM_FIXTURES)
+    .filter((f) => f !== 'MANIFEST.tsv' && f !== 'README.md')
+    .sort();
   assert.deepEqual(rows.map((r) => r.file).sort(), files);
   assert.equal(rows.length, 20);
 });
@@ -43,8 +45,14 @@ describe('each sample gets the verdict MANIFEST.tsv gives it (default policy)', 
         // e.g. note "entries: SUCCEEDED, FAILED", members listed in source_path "members: a b"
         const members = r.source_path.replace(/^members:\s*/, '').split(/\s+/);
         const verdicts = /entries:\s*(.*)$/.exec(r.note)![1]!.split(/,\s*/);
-        assert.deepEqual(reports.map((x) => x.fileName), members);
-        assert.deepEqual(reports.map((x) => x.validationResult), verdicts);
+        assert.deepEqual(
+          reports.map((x) => x.fileName),
+          members,
+        );
+        assert.deepEqual(
+          reports.map((x) => x.validationResult),
+          verdicts,
+        );
         for (const [i, m] of members.entries()) {
           const alone = await validateSbom(sbomFixture(m), m);
           assert.deepEqual(reports[i], alone[0], `${m}: same report inside the zip as on its own`);
@@ -64,7 +72,10 @@ describe('each sample gets the verdict MANIFEST.tsv gives it (default policy)', 
 
 test('schema failures name the failing JSON path and the rule', async () => {
   const [email] = await validateSbom(sbomFixture('bad-cdx-1.4-email-format.json'), 'x');
-  assert.match(email!.errorMessage!, /^CycloneDX 1\.4 schema: \/metadata\/supplier\/contact\/0\/email must match format "idn-email" \[format at #\/definitions\//);
+  assert.match(
+    email!.errorMessage!,
+    /^CycloneDX 1\.4 schema: \/metadata\/supplier\/contact\/0\/email must match format "idn-email" \[format at #\/definitions\//,
+  );
   assert.equal(email!.errors[0]!.path, '/metadata/supplier/contact/0/email');
   const [creators] = await validateSbom(sbomFixture('bad-spdx-2.3-empty-creators.spdx.json'), 'x');
   assert.match(creators!.errorMessage!, /^SPDX 2\.3 schema: \/creationInfo\/creators must NOT have fewer than 1 items \[minItems at /);

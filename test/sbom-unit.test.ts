@@ -25,8 +25,13 @@ const one = async (bytes: Uint8Array, opts?: Parameters<typeof validateSbom>[2])
 
 const cdx = (extra: Record<string, unknown> = {}, specVersion = '1.5') => ({ bomFormat: 'CycloneDX', specVersion, version: 1, ...extra });
 const spdx = (extra: Record<string, unknown> = {}, spdxVersion = 'SPDX-2.3') => ({
-  spdxVersion, dataLicense: 'CC0-1.0', SPDXID: 'SPDXRef-DOCUMENT', name: 'unit', documentNamespace: 'https://example.com/unit',
-  creationInfo: { created: '2026-01-01T00:00:00Z', creators: ['Tool: unit'] }, ...extra,
+  spdxVersion,
+  dataLicense: 'CC0-1.0',
+  SPDXID: 'SPDXRef-DOCUMENT',
+  name: 'unit',
+  documentNamespace: 'https://example.com/unit',
+  creationInfo: { created: '2026-01-01T00:00:00Z', creators: ['Tool: unit'] },
+  ...extra,
 });
 /** A seeded generator of whole numbers below n: the same "random" cases on every run. */
 function seededRandom(seed: number): (n: number) => number {
@@ -36,7 +41,13 @@ function seededRandom(seed: number): (n: number) => number {
   };
 }
 const pkg = (id: string, extra: Record<string, unknown> = {}) => ({
-  SPDXID: id, name: id, downloadLocation: 'NOASSERTION', licenseConcluded: 'MIT', licenseDeclared: 'MIT', copyrightText: 'NOASSERTION', ...extra,
+  SPDXID: id,
+  name: id,
+  downloadLocation: 'NOASSERTION',
+  licenseConcluded: 'MIT',
+  licenseDeclared: 'MIT',
+  copyrightText: 'NOASSERTION',
+  ...extra,
 });
 
 describe('detection', () => {
@@ -95,7 +106,11 @@ describe('detection', () => {
     assert.match(r.errorMessage!, /^not well-formed XML at line 4: /);
   });
   test('XML schema errors name the line', async () => {
-    const r = await one(enc('<?xml version="1.0"?>\n<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1">\n<components>\n<component type="nope"><name>x</name></component>\n</components>\n</bom>'));
+    const r = await one(
+      enc(
+        '<?xml version="1.0"?>\n<bom xmlns="http://cyclonedx.org/schema/bom/1.5" version="1">\n<components>\n<component type="nope"><name>x</name></component>\n</components>\n</bom>',
+      ),
+    );
     assert.equal(r.format, 'cyclonedx-xml-1.5');
     assert.match(r.errorMessage!, /^CycloneDX XML 1\.5 schema: line 4: .*'nope'/);
     assert.equal(r.errors[0]!.path, 'line 4');
@@ -121,7 +136,10 @@ describe('uniqueItems, linear', () => {
     const comps = [a, ...Array.from({ length: 30 }, (_, i) => component(`c${i}`)), reordered];
     const r = await one(json(cdx({ components: comps })));
     assert.equal(r.validationResult, 'FAILED');
-    assert.match(r.errorMessage!, /^CycloneDX 1\.5 schema: \/components must NOT have duplicate items \(items ## 0 and 31 are identical\) \[uniqueItems at #\/properties\/components\/uniqueItems\]/);
+    assert.match(
+      r.errorMessage!,
+      /^CycloneDX 1\.5 schema: \/components must NOT have duplicate items \(items ## 0 and 31 are identical\) \[uniqueItems at #\/properties\/components\/uniqueItems\]/,
+    );
   });
 
   test('components alike on the surface but different deeper are not duplicates', async () => {
@@ -146,12 +164,18 @@ describe('uniqueItems, linear', () => {
     const rnd = seededRandom(42);
     const value = (depth: number): unknown => {
       switch (rnd(depth > 2 ? 5 : 7)) {
-        case 0: return rnd(3);
-        case 1: return String(rnd(3));
-        case 2: return rnd(2) === 0;
-        case 3: return null;
-        case 4: return rnd(2) ? 1.5 : -0;
-        case 5: return Array.from({ length: rnd(3) }, () => value(depth + 1));
+        case 0:
+          return rnd(3);
+        case 1:
+          return String(rnd(3));
+        case 2:
+          return rnd(2) === 0;
+        case 3:
+          return null;
+        case 4:
+          return rnd(2) ? 1.5 : -0;
+        case 5:
+          return Array.from({ length: rnd(3) }, () => value(depth + 1));
         default: {
           const o: Record<string, unknown> = {};
           for (const k of ['b', 'a', 'c'].slice(0, rnd(4))) o[k] = value(depth + 1);
@@ -175,8 +199,15 @@ describe('uniqueItems, linear', () => {
 
   test('the allErrors error merge, rewritten to append in place, lists the same errors as stock ajv', () => {
     const schema = {
-      definitions: { node: { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 2 }, kids: { type: 'array', items: { $ref: '#/definitions/node' } }, tag: { enum: ['a', 'b'] } } } },
-      type: 'object', properties: { roots: { type: 'array', items: { $ref: '#/definitions/node' } }, alt: { oneOf: [{ $ref: '#/definitions/node' }, { type: 'string' }] } },
+      definitions: {
+        node: {
+          type: 'object',
+          required: ['name'],
+          properties: { name: { type: 'string', minLength: 2 }, kids: { type: 'array', items: { $ref: '#/definitions/node' } }, tag: { enum: ['a', 'b'] } },
+        },
+      },
+      type: 'object',
+      properties: { roots: { type: 'array', items: { $ref: '#/definitions/node' } }, alt: { oneOf: [{ $ref: '#/definitions/node' }, { type: 'string' }] } },
     };
     const stock = new Ajv({ allErrors: true }).compile(schema);
     const linear = new Ajv({ allErrors: true, code: { process: linearErrorMerge } }).compile(schema);
@@ -202,8 +233,20 @@ describe('uniqueItems, linear', () => {
   test('primitives: 1 and "1" differ, 0 and -0 do not; array order matters, key order does not', () => {
     assert.equal(firstDuplicate([1, '1', 2, 3, 4, 5, 6, 7, 8, 9]), null);
     assert.deepEqual(firstDuplicate([0, 1, 2, 3, 4, 5, 6, 7, 8, -0]), [0, 9]);
-    assert.equal(firstDuplicate([[1, 2], [2, 1]]), null);
-    assert.deepEqual(firstDuplicate([{ a: 1, b: [1] }, { b: [1], a: 1 }]), [0, 1]);
+    assert.equal(
+      firstDuplicate([
+        [1, 2],
+        [2, 1],
+      ]),
+      null,
+    );
+    assert.deepEqual(
+      firstDuplicate([
+        { a: 1, b: [1] },
+        { b: [1], a: 1 },
+      ]),
+      [0, 1],
+    );
   });
 
   test('a large array of distinct records by a distinct key, and one duplicate at the very end', () => {
@@ -219,7 +262,10 @@ describe('bounded work on hostile but well-formed JSON', () => {
     const comps = Array.from({ length: 20_000 }, (_, i) => ({ type: 'library', name: `c${i}`, licenses: [{ license: { id: 'NOT-A-LICENSE' } }] }));
     const r = await one(json(cdx({ components: comps })));
     assert.equal(r.validationResult, 'FAILED');
-    assert.match(r.errorMessage!, /^CycloneDX 1\.5 schema: \/components\/0\/licenses\/0\/license\/id must be equal to one of the allowed values \(\d+ allowed values\)/);
+    assert.match(
+      r.errorMessage!,
+      /^CycloneDX 1\.5 schema: \/components\/0\/licenses\/0\/license\/id must be equal to one of the allowed values \(\d+ allowed values\)/,
+    );
     assert.equal(r.errors.length, MAX_FINDINGS);
   });
 
@@ -251,7 +297,8 @@ describe('bounded work on hostile but well-formed JSON', () => {
 });
 
 describe('SPDX 2.3 enum spellings (lenient23)', () => {
-  const withRef = (category: string) => spdx({ packages: [pkg('SPDXRef-a', { externalRefs: [{ referenceCategory: category, referenceType: 'purl', referenceLocator: 'pkg:npm/a@1' }] })] });
+  const withRef = (category: string) =>
+    spdx({ packages: [pkg('SPDXRef-a', { externalRefs: [{ referenceCategory: category, referenceType: 'purl', referenceLocator: 'pkg:npm/a@1' }] })] });
   for (const category of ['PACKAGE-MANAGER', 'PACKAGE_MANAGER', 'PERSISTENT-ID', 'PERSISTENT_ID', 'SECURITY', 'OTHER']) {
     test(`2.3 accepts referenceCategory ${category}`, async () => {
       assert.equal((await one(json(withRef(category)))).validationResult, 'SUCCEEDED');
@@ -264,7 +311,10 @@ describe('SPDX 2.3 enum spellings (lenient23)', () => {
   });
   test('still an enum: other spellings fail', async () => {
     const r = await one(json(withRef('PACKAGE MANAGER')));
-    assert.match(r.errorMessage!, /referenceCategory must be equal to one of the allowed values \("OTHER", "PERSISTENT-ID", "SECURITY", "PACKAGE-MANAGER", "PERSISTENT_ID", "PACKAGE_MANAGER"\)/);
+    assert.match(
+      r.errorMessage!,
+      /referenceCategory must be equal to one of the allowed values \("OTHER", "PERSISTENT-ID", "SECURITY", "PACKAGE-MANAGER", "PERSISTENT_ID", "PACKAGE_MANAGER"\)/,
+    );
   });
   test('strict when lenientSpdx23 is off, and SPDX 2.2 always strict', async () => {
     assert.equal((await one(json(withRef('PACKAGE_MANAGER')), { lenientSpdx23: false })).validationResult, 'FAILED');
@@ -275,7 +325,11 @@ describe('SPDX 2.3 enum spellings (lenient23)', () => {
   });
   test('the patch adds the aliases in memory only', () => {
     const s = withLenientSpdx23Enums({ a: { enum: ['OTHER', 'PACKAGE-MANAGER'] }, b: { enum: ['OPERATING_SYSTEM'] }, c: { enum: ['X'] } });
-    assert.deepEqual(s, { a: { enum: ['OTHER', 'PACKAGE-MANAGER', 'PACKAGE_MANAGER'] }, b: { enum: ['OPERATING_SYSTEM', 'OPERATING-SYSTEM'] }, c: { enum: ['X'] } });
+    assert.deepEqual(s, {
+      a: { enum: ['OTHER', 'PACKAGE-MANAGER', 'PACKAGE_MANAGER'] },
+      b: { enum: ['OPERATING_SYSTEM', 'OPERATING-SYSTEM'] },
+      c: { enum: ['X'] },
+    });
     assert.ok(!readFileSync(new URL('../src/sbom/schemas/spdx-2.3.schema.json', import.meta.url), 'utf8').includes('PACKAGE_MANAGER'));
   });
 });
@@ -284,13 +338,23 @@ describe('integrity warnings never fail a file', () => {
   test('SPDX: duplicate ids, dangling references, bad license expressions', async () => {
     const doc = spdx({
       documentDescribes: ['SPDXRef-a', 'SPDXRef-missing'],
-      externalDocumentRefs: [{ externalDocumentId: 'DocumentRef-ext', spdxDocument: 'https://example.com/ext', checksum: { algorithm: 'SHA1', checksumValue: 'a'.repeat(40) } }],
+      externalDocumentRefs: [
+        { externalDocumentId: 'DocumentRef-ext', spdxDocument: 'https://example.com/ext', checksum: { algorithm: 'SHA1', checksumValue: 'a'.repeat(40) } },
+      ],
       packages: [
         pkg('SPDXRef-a', { licenseDeclared: 'MIT OR', hasFiles: ['SPDXRef-f', 'SPDXRef-nofile'] }),
         pkg('SPDXRef-a'),
         pkg('SPDXRef-b/c', { licenseConcluded: '(MIT AND LicenseRef-mine) OR Apache-2.0', licenseDeclared: 'Totally-Made-Up-1.0' }),
       ],
-      files: [{ SPDXID: 'SPDXRef-f', fileName: './f', checksums: [{ algorithm: 'SHA1', checksumValue: 'b'.repeat(40) }], licenseConcluded: 'NOASSERTION', copyrightText: 'NONE' }],
+      files: [
+        {
+          SPDXID: 'SPDXRef-f',
+          fileName: './f',
+          checksums: [{ algorithm: 'SHA1', checksumValue: 'b'.repeat(40) }],
+          licenseConcluded: 'NOASSERTION',
+          copyrightText: 'NONE',
+        },
+      ],
       relationships: [
         { spdxElementId: 'SPDXRef-DOCUMENT', relationshipType: 'DESCRIBES', relatedSpdxElement: 'SPDXRef-a' },
         { spdxElementId: 'SPDXRef-a', relationshipType: 'DEPENDS_ON', relatedSpdxElement: 'SPDXRef-ghost' },
@@ -315,7 +379,11 @@ describe('integrity warnings never fail a file', () => {
       /^\/packages\/2\/licenseDeclared unknown SPDX license id 'Totally-Made-Up-1.0'$/,
     ];
     assert.equal(w.length, expect.length, w.join('\n'));
-    for (const re of expect) assert.ok(w.some((x) => re.test(x)), `${re} in\n${w.join('\n')}`);
+    for (const re of expect)
+      assert.ok(
+        w.some((x) => re.test(x)),
+        `${re} in\n${w.join('\n')}`,
+      );
   });
 
   test('CycloneDX: duplicate bom-refs, dangling dependency refs, bad expressions', async () => {
@@ -330,13 +398,16 @@ describe('integrity warnings never fail a file', () => {
     });
     const r = await one(json(doc));
     assert.equal(r.validationResult, 'SUCCEEDED');
-    assert.deepEqual(r.warnings.map((x) => `${x.path} ${x.message}`).sort(), [
-      "/components/0/licenses/0/expression license expression \"MIT AND\" does not parse: expected a license id at end of expression",
-      "/components/1/bom-ref duplicate bom-ref 'a' (first at /components/0/bom-ref)",
-      "/components/1/components/0/bom-ref duplicate bom-ref 'app' (first at /metadata/component/bom-ref)",
-      "/dependencies/0/dependsOn/1 'ghost' does not resolve to any bom-ref in this BOM",
-      "/dependencies/1/ref 'nobody' does not resolve to any bom-ref in this BOM",
-    ].sort());
+    assert.deepEqual(
+      r.warnings.map((x) => `${x.path} ${x.message}`).sort(),
+      [
+        '/components/0/licenses/0/expression license expression "MIT AND" does not parse: expected a license id at end of expression',
+        "/components/1/bom-ref duplicate bom-ref 'a' (first at /components/0/bom-ref)",
+        "/components/1/components/0/bom-ref duplicate bom-ref 'app' (first at /metadata/component/bom-ref)",
+        "/dependencies/0/dependsOn/1 'ghost' does not resolve to any bom-ref in this BOM",
+        "/dependencies/1/ref 'nobody' does not resolve to any bom-ref in this BOM",
+      ].sort(),
+    );
   });
 
   test('CycloneDX XML gets the same checks, located by line (duplicate bom-refs are an XSD error there)', async () => {
@@ -351,7 +422,7 @@ describe('integrity warnings never fail a file', () => {
     const r = await one(enc(xml));
     assert.equal(r.validationResult, 'SUCCEEDED', r.errorMessage);
     assert.deepEqual(r.warnings.map((x) => `${x.path} ${x.message}`).sort(), [
-      "line 4 license expression \"MIT OR OR\" does not parse: expected a license id but found 'OR'",
+      'line 4 license expression "MIT OR OR" does not parse: expected a license id but found \'OR\'',
       "line 7 'ghost' does not resolve to any bom-ref in this BOM",
     ]);
     const dup = await one(enc(xml.replace('bom-ref="b"', 'bom-ref="a"')));
@@ -368,12 +439,28 @@ describe('integrity warnings never fail a file', () => {
 });
 
 describe('SPDX license expressions', () => {
-  for (const ok of ['MIT', 'GPL-2.0+', '(MIT OR Apache-2.0) AND BSD-3-Clause', 'GPL-2.0-or-later WITH Classpath-exception-2.0', 'LicenseRef-foo.1', 'DocumentRef-x:LicenseRef-y', '((MIT))', 'MIT AND (LGPL-2.1-or-later OR BSD-3-Clause) AND Apache-2.0']) {
+  for (const ok of [
+    'MIT',
+    'GPL-2.0+',
+    '(MIT OR Apache-2.0) AND BSD-3-Clause',
+    'GPL-2.0-or-later WITH Classpath-exception-2.0',
+    'LicenseRef-foo.1',
+    'DocumentRef-x:LicenseRef-y',
+    '((MIT))',
+    'MIT AND (LGPL-2.1-or-later OR BSD-3-Clause) AND Apache-2.0',
+  ]) {
     test(`parses ${ok}`, () => assert.equal(parseLicenseExpression(ok).ok, true));
   }
   for (const [bad, why] of [
-    ['', /empty/], ['MIT OR', /end of expression/], ['AND MIT', /found 'AND'/], ['(MIT', /expected '\)'/], ['MIT)', /unexpected '\)'/],
-    ['MIT and Apache-2.0', /upper-case/], ['MIT Apache-2.0', /unexpected 'Apache-2.0'/], ['MIT WITH', /exception id after WITH/], ['MIT/X11', /not a valid license id/],
+    ['', /empty/],
+    ['MIT OR', /end of expression/],
+    ['AND MIT', /found 'AND'/],
+    ['(MIT', /expected '\)'/],
+    ['MIT)', /unexpected '\)'/],
+    ['MIT and Apache-2.0', /upper-case/],
+    ['MIT Apache-2.0', /unexpected 'Apache-2.0'/],
+    ['MIT WITH', /exception id after WITH/],
+    ['MIT/X11', /not a valid license id/],
   ] as const) {
     test(`rejects ${JSON.stringify(bad)}`, () => {
       const r = parseLicenseExpression(bad);
@@ -382,7 +469,11 @@ describe('SPDX license expressions', () => {
     });
   }
   test('collects ids and refs', () => {
-    assert.deepEqual(parseLicenseExpression('(MIT OR GPL-2.0+) AND LicenseRef-x WITH Foo-exception'), { ok: true, licenseIds: ['MIT', 'GPL-2.0'], licenseRefs: ['LicenseRef-x'] });
+    assert.deepEqual(parseLicenseExpression('(MIT OR GPL-2.0+) AND LicenseRef-x WITH Foo-exception'), {
+      ok: true,
+      licenseIds: ['MIT', 'GPL-2.0'],
+      licenseRefs: ['LicenseRef-x'],
+    });
   });
 });
 

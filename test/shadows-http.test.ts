@@ -55,7 +55,11 @@ test('update, get, merge and delete a classic shadow', async () => {
   await put(thing, { state: { reported: { color: 'blue', power: { on: true }, temp: 21 } } });
   const doc = await get(thing);
   assert.equal(doc.version, 2);
-  assert.deepEqual(doc.state, { desired: { color: 'red', power: { on: true } }, reported: { color: 'blue', power: { on: true }, temp: 21 }, delta: { color: 'red' } });
+  assert.deepEqual(doc.state, {
+    desired: { color: 'red', power: { on: true } },
+    reported: { color: 'blue', power: { on: true }, temp: 21 },
+    delta: { color: 'red' },
+  });
   assert.ok(doc.metadata.reported.temp.timestamp >= before);
   assert.equal(typeof doc.timestamp, 'number');
 
@@ -67,7 +71,12 @@ test('update, get, merge and delete a classic shadow', async () => {
   const deleted = parse((await data.send(new DeleteThingShadowCommand({ thingName: thing }))).payload);
   assert.equal(deleted.version, 3);
   assert.equal(typeof deleted.timestamp, 'number');
-  await expectError(() => data.send(new GetThingShadowCommand({ thingName: thing })), 'ResourceNotFoundException', 404, new RegExp(`^No shadow exists with name: '${thing}'$`));
+  await expectError(
+    () => data.send(new GetThingShadowCommand({ thingName: thing })),
+    'ResourceNotFoundException',
+    404,
+    new RegExp(`^No shadow exists with name: '${thing}'$`),
+  );
   await expectError(() => data.send(new DeleteThingShadowCommand({ thingName: thing })), 'ResourceNotFoundException', 404, /No shadow exists/);
   // Deleting does not reset the version.
   assert.equal((await put(thing, { state: { reported: { x: 1 } } })).version, 4);
@@ -82,7 +91,12 @@ test('named shadows are separate from the classic one and listed by name, with p
   }
   assert.deepEqual((await get(thing, 'a-shadow')).state, { reported: { name: 'a-shadow' } });
   assert.deepEqual((await get(thing)).state, { reported: { classic: true } });
-  await expectError(() => data.send(new GetThingShadowCommand({ thingName: thing, shadowName: 'nope' })), 'ResourceNotFoundException', 404, new RegExp(`^No shadow exists with name: '${thing}~nope'$`));
+  await expectError(
+    () => data.send(new GetThingShadowCommand({ thingName: thing, shadowName: 'nope' })),
+    'ResourceNotFoundException',
+    404,
+    new RegExp(`^No shadow exists with name: '${thing}~nope'$`),
+  );
 
   const all = await data.send(new ListNamedShadowsForThingCommand({ thingName: thing }));
   assert.deepEqual(all.results, ['$package', 'a-shadow', 'b-shadow', 'c:shadow', 'd_shadow']);
@@ -124,8 +138,18 @@ test('bad documents get AWS errors and write nothing', async () => {
   await expectError(() => put(thing, { state: { desired: 1 } }), 'InvalidRequestException', 400, /^Desired node must be an object$/);
   await expectError(() => put(thing, { state: {}, version: -1 }), 'InvalidRequestException', 400, /^Invalid version$/);
   await expectError(() => put(thing, { state: {}, clientToken: 't'.repeat(65) }), 'InvalidRequestException', 400, /^Invalid clientToken$/);
-  await expectError(() => put(thing, { state: { desired: { a: { b: { c: { d: { e: { f: { g: 1 } } } } } } } } }), 'InvalidRequestException', 400, /maximum is 6/);
-  await expectError(() => put(thing, { state: { reported: { blob: 'x'.repeat(9000) } } }), 'RequestEntityTooLargeException', 413, /^The payload exceeds the maximum size allowed$/);
+  await expectError(
+    () => put(thing, { state: { desired: { a: { b: { c: { d: { e: { f: { g: 1 } } } } } } } } }),
+    'InvalidRequestException',
+    400,
+    /maximum is 6/,
+  );
+  await expectError(
+    () => put(thing, { state: { reported: { blob: 'x'.repeat(9000) } } }),
+    'RequestEntityTooLargeException',
+    413,
+    /^The payload exceeds the maximum size allowed$/,
+  );
   await expectError(
     () => data.send(new UpdateThingShadowCommand({ thingName: thing, payload: new Uint8Array([0x7b, 0xc3, 0x28, 0x7d]) })),
     'UnsupportedDocumentEncodingException',
@@ -155,7 +179,12 @@ test('$package: reported packages only, and reportPackageVersions merges version
   const name = '$package';
   await put(thing, { state: { reported: { firmware: { version: '1.0.0', attributes: { os: 'linux' } }, agent: { version: '3' } } } }, name);
   await expectError(() => put(thing, { state: { desired: { firmware: { version: '2' } } } }, name), 'InvalidRequestException', 400, /only a reported section/);
-  await expectError(() => put(thing, { state: { reported: { firmware: { version: '2', note: 'x' } } } }, name), 'InvalidRequestException', 400, /version and attributes/);
+  await expectError(
+    () => put(thing, { state: { reported: { firmware: { version: '2', note: 'x' } } } }, name),
+    'InvalidRequestException',
+    400,
+    /version and attributes/,
+  );
 
   const store = await Store.open(server.database);
   try {
@@ -174,7 +203,10 @@ test('concurrent first writes to one shadow queue on it: every field lands, vers
   const thing = uniq('race');
   const n = 12;
   const results = await Promise.all(Array.from({ length: n }, (_, i) => put(thing, { state: { reported: { [`f${i}`]: i } } }, 'raced')));
-  assert.deepEqual(results.map((r) => r.version).sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i + 1));
+  assert.deepEqual(
+    results.map((r) => r.version).sort((a, b) => a - b),
+    Array.from({ length: n }, (_, i) => i + 1),
+  );
   const doc = await get(thing, 'raced');
   assert.equal(doc.version, n);
   assert.equal(Object.keys(doc.state.reported).length, n);

@@ -21,7 +21,12 @@ let data: IoTDataPlaneClient;
 before(async () => {
   server = await startTestServer();
   url = server.flotilla.mqttUrl!;
-  data = new IoTDataPlaneClient({ endpoint: server.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 's' }, maxAttempts: 1 });
+  data = new IoTDataPlaneClient({
+    endpoint: server.endpoint,
+    region: 'us-east-1',
+    credentials: { accessKeyId: 'AKIDTEST', secretAccessKey: 's' },
+    maxAttempts: 1,
+  });
 });
 after(async () => {
   data.destroy();
@@ -43,7 +48,13 @@ for (const protocolVersion of [4, 5] as const) {
     test('update, delta, documents, get and delete on the classic shadow', async () => {
       const thing = uniq('dev');
       const base = `$aws/things/${thing}/shadow`;
-      await device.subscribe([...replies(`${base}/update`), `${base}/update/delta`, `${base}/update/documents`, ...replies(`${base}/get`), ...replies(`${base}/delete`)]);
+      await device.subscribe([
+        ...replies(`${base}/update`),
+        `${base}/update/delta`,
+        `${base}/update/documents`,
+        ...replies(`${base}/get`),
+        ...replies(`${base}/delete`),
+      ]);
 
       await device.publish(`${base}/update`, JSON.stringify({ state: { desired: { led: 'on', fan: 2 } }, clientToken: 'u1' }));
       const accepted = await device.nextJson(`${base}/update/accepted`);
@@ -156,7 +167,10 @@ test('aws-iot-device-sdk-v2 iotshadow over its MQTT 5 client: named and classic 
     await data.send(new UpdateThingShadowCommand({ thingName, payload: new TextEncoder().encode(JSON.stringify({ state: { desired: { temp: 22 } } })) }));
     child.stdin!.write('go\n');
     const classic = await step('classic');
-    assert.deepEqual(classic.deltas.map((d: any) => [d.version, d.state]), [[2, { temp: 22 }]]);
+    assert.deepEqual(
+      classic.deltas.map((d: any) => [d.version, d.state]),
+      [[2, { temp: 22 }]],
+    );
     assert.equal(classic.updated.previous.version, 1);
     assert.deepEqual(classic.updated.current.state.desired, { temp: 22 });
     assert.deepEqual(classic.got.state.delta, { temp: 22 });

@@ -28,7 +28,12 @@ after(async () => {
 
 const handler = () => shadowTopicHandler({ store });
 const send = (topic: string, payload: unknown) =>
-  handler().handle({ clientId: 'c', scope, topic, payload: Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)) });
+  handler().handle({
+    clientId: 'c',
+    scope,
+    topic,
+    payload: Buffer.isBuffer(payload) ? payload : Buffer.from(typeof payload === 'string' ? payload : JSON.stringify(payload)),
+  });
 const only = (replies: OutgoingMessage[]) => {
   assert.equal(replies.length, 1);
   return { topic: replies[0].topic, doc: JSON.parse(String(replies[0].payload)) };
@@ -46,8 +51,16 @@ async function published(): Promise<Array<{ topic: string; doc: any }>> {
 
 test('accepts only the shadow request topics', () => {
   const h = handler();
-  for (const t of ['$aws/things/a/shadow/get', '$aws/things/a/shadow/update', '$aws/things/a/shadow/delete', '$aws/things/a/shadow/name/n/update']) assert.ok(h.accepts(t), t);
-  for (const t of ['$aws/things/a/shadow/get/accepted', '$aws/things/a/shadow/update/delta', '$aws/things/a/jobs/get', 'a/shadow/get', '$aws/things/a/shadow/name/n']) assert.ok(!h.accepts(t), t);
+  for (const t of ['$aws/things/a/shadow/get', '$aws/things/a/shadow/update', '$aws/things/a/shadow/delete', '$aws/things/a/shadow/name/n/update'])
+    assert.ok(h.accepts(t), t);
+  for (const t of [
+    '$aws/things/a/shadow/get/accepted',
+    '$aws/things/a/shadow/update/delta',
+    '$aws/things/a/jobs/get',
+    'a/shadow/get',
+    '$aws/things/a/shadow/name/n',
+  ])
+    assert.ok(!h.accepts(t), t);
 });
 
 test('update → /update/accepted reply; /delta and /documents follow as effects; get echoes clientToken', async () => {
@@ -57,7 +70,10 @@ test('update → /update/accepted reply; /delta and /documents follow as effects
   assert.equal(r.doc.version, 1);
   assert.equal(r.doc.clientToken, 'abc');
   const effects = await published();
-  assert.deepEqual(effects.map((e) => e.topic), ['$aws/things/t1/shadow/update/delta', '$aws/things/t1/shadow/update/documents']);
+  assert.deepEqual(
+    effects.map((e) => e.topic),
+    ['$aws/things/t1/shadow/update/delta', '$aws/things/t1/shadow/update/documents'],
+  );
   assert.deepEqual(effects[0].doc.state, { led: 'on' });
   assert.equal(effects[0].doc.clientToken, 'abc');
   assert.deepEqual(effects[1].doc.current.state, { desired: { led: 'on' } });
@@ -66,7 +82,10 @@ test('update → /update/accepted reply; /delta and /documents follow as effects
   // A report that matches: no delta, documents with previous and current.
   only(await send('$aws/things/t1/shadow/update', { state: { reported: { led: 'on' } } }));
   const second = await published();
-  assert.deepEqual(second.map((e) => e.topic), ['$aws/things/t1/shadow/update/documents']);
+  assert.deepEqual(
+    second.map((e) => e.topic),
+    ['$aws/things/t1/shadow/update/documents'],
+  );
   assert.equal(second[0].doc.previous.version, 1);
   assert.equal(second[0].doc.current.version, 2);
 

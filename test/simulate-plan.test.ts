@@ -37,6 +37,19 @@ test('thing names sort in order; durations and the progress line read well', () 
   assert.deepEqual(thingNames('d', 1), ['d0']);
   assert.equal(formatDuration(65_000), '1m05s');
   assert.equal(formatDuration(Number.POSITIVE_INFINITY), '--');
-  const counts = { started: 5, inProgress: 2, succeeded: 2, failed: 1, rejected: 0, timedOut: 0, hung: 0, devicesDone: 3, downloads: 0, downloadedBytes: 0, downloadErrors: 0, errors: 0 };
+  const counts = {
+    started: 5,
+    inProgress: 2,
+    succeeded: 2,
+    failed: 1,
+    rejected: 0,
+    timedOut: 0,
+    hung: 0,
+    devicesDone: 3,
+    downloads: 0,
+    downloadedBytes: 0,
+    downloadErrors: 0,
+    errors: 0,
+  };
   assert.equal(progressLine(counts, 10, 1.5, 10), '[###.......] 30% waiting 5 in-progress 2 succeeded 2 failed 1 rejected 0 timed-out 0 hung 0 | 1.5/s ETA 5s');
 });

@@ -92,11 +92,19 @@ test('CreateThingGroup is idempotent for the same configuration; otherwise Resou
   const first = await client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { thingGroupDescription: 'd' } }));
   const again = await client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { thingGroupDescription: 'd' } }));
   assert.equal(again.thingGroupId, first.thingGroupId);
-  const err = await expectError(() => client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { thingGroupDescription: 'other' } })), 'ResourceAlreadyExistsException', 409);
+  const err = await expectError(
+    () => client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { thingGroupDescription: 'other' } })),
+    'ResourceAlreadyExistsException',
+    409,
+  );
   assert.equal(err.body.resourceId, first.thingGroupId);
   assert.equal(err.body.resourceArn, first.thingGroupArn);
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'p' }));
-  await expectError(() => client.send(new CreateThingGroupCommand({ thingGroupName: 'g', parentGroupName: 'p', thingGroupProperties: { thingGroupDescription: 'd' } })), 'ResourceAlreadyExistsException', 409);
+  await expectError(
+    () => client.send(new CreateThingGroupCommand({ thingGroupName: 'g', parentGroupName: 'p', thingGroupProperties: { thingGroupDescription: 'd' } })),
+    'ResourceAlreadyExistsException',
+    409,
+  );
 });
 
 test('CreateThingGroup with a missing parent is InvalidRequest; a hierarchy is at most 7 levels deep', async () => {
@@ -104,25 +112,40 @@ test('CreateThingGroup with a missing parent is InvalidRequest; a hierarchy is a
   await expectError(() => client.send(new CreateThingGroupCommand({ thingGroupName: 'orphan', parentGroupName: 'none' })), 'InvalidRequestException', 400);
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'l1' }));
   for (let i = 2; i <= 7; i++) await client.send(new CreateThingGroupCommand({ thingGroupName: `l${i}`, parentGroupName: `l${i - 1}` }));
-  await expectError(() => client.send(new CreateThingGroupCommand({ thingGroupName: 'l8', parentGroupName: 'l7' })), 'InvalidRequestException', 400, /7 levels/);
+  await expectError(
+    () => client.send(new CreateThingGroupCommand({ thingGroupName: 'l8', parentGroupName: 'l7' })),
+    'InvalidRequestException',
+    400,
+    /7 levels/,
+  );
   assert.equal((await client.send(new DescribeThingGroupCommand({ thingGroupName: 'l7' }))).thingGroupMetadata!.rootToParentThingGroups!.length, 6);
 });
 
 test('UpdateThingGroup merges or replaces attributes, returns the new version, and refuses a stale expectedVersion', async () => {
   const { client } = server.freshAccount();
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { attributePayload: { attributes: { a: '1', b: '2' } } } }));
-  const v2 = await client.send(new UpdateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { attributePayload: { attributes: { b: '', c: '3' }, merge: true } } }));
+  const v2 = await client.send(
+    new UpdateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { attributePayload: { attributes: { b: '', c: '3' }, merge: true } } }),
+  );
   assert.equal(v2.version, 2);
   let got = await client.send(new DescribeThingGroupCommand({ thingGroupName: 'g' }));
   assert.deepEqual(got.thingGroupProperties!.attributePayload!.attributes, { a: '1', c: '3' });
   const v3 = await client.send(
-    new UpdateThingGroupCommand({ thingGroupName: 'g', expectedVersion: 2, thingGroupProperties: { thingGroupDescription: 'now', attributePayload: { attributes: { z: '0' } } } }),
+    new UpdateThingGroupCommand({
+      thingGroupName: 'g',
+      expectedVersion: 2,
+      thingGroupProperties: { thingGroupDescription: 'now', attributePayload: { attributes: { z: '0' } } },
+    }),
   );
   assert.equal(v3.version, 3);
   got = await client.send(new DescribeThingGroupCommand({ thingGroupName: 'g' }));
   assert.deepEqual(got.thingGroupProperties, { thingGroupDescription: 'now', attributePayload: { attributes: { z: '0' } } });
   assert.equal(got.version, 3);
-  await expectError(() => client.send(new UpdateThingGroupCommand({ thingGroupName: 'g', expectedVersion: 1, thingGroupProperties: {} })), 'VersionConflictException', 409);
+  await expectError(
+    () => client.send(new UpdateThingGroupCommand({ thingGroupName: 'g', expectedVersion: 1, thingGroupProperties: {} })),
+    'VersionConflictException',
+    409,
+  );
   await expectError(() => client.send(new UpdateThingGroupCommand({ thingGroupName: 'none', thingGroupProperties: {} })), 'ResourceNotFoundException', 404);
 });
 
@@ -191,7 +214,11 @@ test('AddThingToThingGroup / RemoveThingFromThingGroup by name or ARN, idempoten
   await expectError(() => client.send(new AddThingToThingGroupCommand({ thingGroupName: 'none', thingName: 't' })), 'ResourceNotFoundException', 404);
   await expectError(() => client.send(new AddThingToThingGroupCommand({ thingGroupName: 'a', thingName: 'none' })), 'ResourceNotFoundException', 404);
   await expectError(() => client.send(new AddThingToThingGroupCommand({ thingGroupName: 'a' })), 'InvalidRequestException', 400);
-  await expectError(() => client.send(new AddThingToThingGroupCommand({ thingGroupName: 'b', thingGroupArn: groupArn, thingName: 't' })), 'InvalidRequestException', 400);
+  await expectError(
+    () => client.send(new AddThingToThingGroupCommand({ thingGroupName: 'b', thingGroupArn: groupArn, thingName: 't' })),
+    'InvalidRequestException',
+    400,
+  );
   await client.send(new RemoveThingFromThingGroupCommand({ thingGroupName: 'a', thingArn }));
   await client.send(new RemoveThingFromThingGroupCommand({ thingGroupName: 'a', thingName: 't' }));
   assert.deepEqual((await client.send(new ListThingsInThingGroupCommand({ thingGroupName: 'a' }))).things, []);
@@ -204,16 +231,32 @@ test('a thing is in at most 10 groups and in at most one group of a hierarchy', 
   await client.send(new CreateThingCommand({ thingName: 't' }));
   for (let i = 0; i < 11; i++) await client.send(new CreateThingGroupCommand({ thingGroupName: `g${String(i).padStart(2, '0')}` }));
   for (let i = 0; i < 10; i++) await client.send(new AddThingToThingGroupCommand({ thingGroupName: `g${String(i).padStart(2, '0')}`, thingName: 't' }));
-  await expectError(() => client.send(new AddThingToThingGroupCommand({ thingGroupName: 'g10', thingName: 't' })), 'InvalidRequestException', 400, /at most 10/);
+  await expectError(
+    () => client.send(new AddThingToThingGroupCommand({ thingGroupName: 'g10', thingName: 't' })),
+    'InvalidRequestException',
+    400,
+    /at most 10/,
+  );
   const groups = await client.send(new ListThingGroupsForThingCommand({ thingName: 't', maxResults: 4 }));
-  assert.deepEqual(groups.thingGroups!.map((g) => g.groupName), ['g00', 'g01', 'g02', 'g03']);
+  assert.deepEqual(
+    groups.thingGroups!.map((g) => g.groupName),
+    ['g00', 'g01', 'g02', 'g03'],
+  );
   const more = await client.send(new ListThingGroupsForThingCommand({ thingName: 't', maxResults: 4, nextToken: groups.nextToken }));
-  assert.deepEqual(more.thingGroups!.map((g) => g.groupName), ['g04', 'g05', 'g06', 'g07']);
+  assert.deepEqual(
+    more.thingGroups!.map((g) => g.groupName),
+    ['g04', 'g05', 'g06', 'g07'],
+  );
 
   await client.send(new CreateThingCommand({ thingName: 'u' }));
   await client.send(new CreateThingGroupCommand({ thingGroupName: 'child', parentGroupName: 'g00' }));
   await client.send(new AddThingToThingGroupCommand({ thingGroupName: 'child', thingName: 'u' }));
-  await expectError(() => client.send(new AddThingToThingGroupCommand({ thingGroupName: 'g00', thingName: 'u' })), 'InvalidRequestException', 400, /same hierarchy/);
+  await expectError(
+    () => client.send(new AddThingToThingGroupCommand({ thingGroupName: 'g00', thingName: 'u' })),
+    'InvalidRequestException',
+    400,
+    /same hierarchy/,
+  );
   await expectError(() => client.send(new ListThingGroupsForThingCommand({ thingName: 'none' })), 'ResourceNotFoundException', 404);
 });
 
@@ -225,7 +268,11 @@ test('UpdateThingGroupsForThing adds and removes groups in one call; a missing g
   await client.send(new UpdateThingGroupsForThingCommand({ thingName: 't', thingGroupsToAdd: ['c'], thingGroupsToRemove: ['a'] }));
   const names = async () => (await client.send(new ListThingGroupsForThingCommand({ thingName: 't' }))).thingGroups!.map((g) => g.groupName);
   assert.deepEqual(await names(), ['b', 'c']);
-  await expectError(() => client.send(new UpdateThingGroupsForThingCommand({ thingName: 't', thingGroupsToAdd: ['none'], thingGroupsToRemove: ['b'] })), 'ResourceNotFoundException', 404);
+  await expectError(
+    () => client.send(new UpdateThingGroupsForThingCommand({ thingName: 't', thingGroupsToAdd: ['none'], thingGroupsToRemove: ['b'] })),
+    'ResourceNotFoundException',
+    404,
+  );
   assert.deepEqual(await names(), ['b', 'c']);
   await expectError(() => client.send(new UpdateThingGroupsForThingCommand({ thingName: 'none', thingGroupsToAdd: ['a'] })), 'ResourceNotFoundException', 404);
 });
@@ -249,7 +296,11 @@ test('thing groups are isolated by account: neither names nor ARNs reach another
   await b.client.send(new CreateThingCommand({ thingName: 't' }));
   const foreignGroup = `arn:aws:iot:us-east-1:${a.account}:thinggroup/g`;
   await expectError(() => b.client.send(new AddThingToThingGroupCommand({ thingGroupArn: foreignGroup, thingName: 't' })), 'ResourceNotFoundException', 404);
-  await expectError(() => b.client.send(new TagResourceCommand({ resourceArn: foreignGroup, tags: [{ Key: 'k', Value: 'v' }] })), 'ResourceNotFoundException', 404);
+  await expectError(
+    () => b.client.send(new TagResourceCommand({ resourceArn: foreignGroup, tags: [{ Key: 'k', Value: 'v' }] })),
+    'ResourceNotFoundException',
+    404,
+  );
   await b.client.send(new CreateThingGroupCommand({ thingGroupName: 'g', thingGroupProperties: { thingGroupDescription: 'b' } }));
   await b.client.send(new AddThingToThingGroupCommand({ thingGroupName: 'g', thingName: 't' }));
   assert.deepEqual((await a.client.send(new ListThingsInThingGroupCommand({ thingGroupName: 'g' }))).things, []);

@@ -40,6 +40,9 @@ test('indexing mode combinations', () => {
   assert.equal(checkThingIndexing({ thingIndexingMode: 'OFF' }).ok, true);
   assert.equal(checkThingIndexing({ thingIndexingMode: 'OFF', thingConnectivityIndexingMode: 'STATUS' }).ok, false);
   assert.equal(checkThingIndexing({ thingIndexingMode: 'REGISTRY', namedShadowIndexingMode: 'ON' }).ok, false);
-  assert.equal(checkThingIndexing({ thingIndexingMode: 'REGISTRY_AND_SHADOW', namedShadowIndexingMode: 'ON', filter: { namedShadowNames: ['$package'] } }).ok, true);
+  assert.equal(
+    checkThingIndexing({ thingIndexingMode: 'REGISTRY_AND_SHADOW', namedShadowIndexingMode: 'ON', filter: { namedShadowNames: ['$package'] } }).ok,
+    true,
+  );
   assert.equal(checkThingIndexing({ thingIndexingMode: 'REGISTRY_AND_SHADOW', filter: { namedShadowNames: ['$package'] } }).ok, false);
 });

@@ -75,7 +75,11 @@ test('CreateThing with the same configuration is idempotent; a different one is 
   const again = await iot.send(new CreateThingCommand({ thingName: name, attributePayload: { attributes: { a: '1' } } }));
   assert.equal(again.thingId, first.thingId);
   assert.equal(again.thingArn, first.thingArn);
-  const err = await expectError(() => iot.send(new CreateThingCommand({ thingName: name, attributePayload: { attributes: { a: '2' } } })), 'ResourceAlreadyExistsException', 409);
+  const err = await expectError(
+    () => iot.send(new CreateThingCommand({ thingName: name, attributePayload: { attributes: { a: '2' } } })),
+    'ResourceAlreadyExistsException',
+    409,
+  );
   assert.equal(err.body.resourceId, first.thingId);
   assert.equal(err.body.resourceArn, first.thingArn);
   assert.equal((await iot.send(new DescribeThingCommand({ thingName: name }))).version, 1);
@@ -87,7 +91,12 @@ test('DescribeThing of a missing thing is ResourceNotFound', async () => {
 
 test('a thing without a type holds at most 3 attributes; a typed thing up to 50', async () => {
   const four = { a: '1', b: '2', c: '3', d: '4' };
-  await expectError(() => iot.send(new CreateThingCommand({ thingName: uniq('untyped'), attributePayload: { attributes: four } })), 'InvalidRequestException', 400, /at most 3/);
+  await expectError(
+    () => iot.send(new CreateThingCommand({ thingName: uniq('untyped'), attributePayload: { attributes: four } })),
+    'InvalidRequestException',
+    400,
+    /at most 3/,
+  );
   const type = uniq('type');
   await iot.send(new CreateThingTypeCommand({ thingTypeName: type }));
   const typed = uniq('typed');
@@ -95,7 +104,12 @@ test('a thing without a type holds at most 3 attributes; a typed thing up to 50'
   // Removing the type would leave 4 attributes on an untyped thing.
   await expectError(() => iot.send(new UpdateThingCommand({ thingName: typed, removeThingType: true })), 'InvalidRequestException', 400, /at most 3/);
   const fifty = Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`k${i}`, 'v']));
-  await expectError(() => iot.send(new CreateThingCommand({ thingName: uniq('typed'), thingTypeName: type, attributePayload: { attributes: fifty } })), 'InvalidRequestException', 400, /at most 50/);
+  await expectError(
+    () => iot.send(new CreateThingCommand({ thingName: uniq('typed'), thingTypeName: type, attributePayload: { attributes: fifty } })),
+    'InvalidRequestException',
+    400,
+    /at most 50/,
+  );
 });
 
 test('CreateThing with a missing thing type is ResourceNotFound; with a deprecated one InvalidRequest', async () => {
@@ -129,7 +143,11 @@ test('UpdateThing merges attributes (an empty value removes one), replaces them 
 test('UpdateThing with a stale expectedVersion is VersionConflict and changes nothing', async () => {
   const name = uniq('ver');
   await iot.send(new CreateThingCommand({ thingName: name, attributePayload: { attributes: { a: '1' } } }));
-  await expectError(() => iot.send(new UpdateThingCommand({ thingName: name, expectedVersion: 7, attributePayload: { attributes: { a: '2' } } })), 'VersionConflictException', 409);
+  await expectError(
+    () => iot.send(new UpdateThingCommand({ thingName: name, expectedVersion: 7, attributePayload: { attributes: { a: '2' } } })),
+    'VersionConflictException',
+    409,
+  );
   const got = await iot.send(new DescribeThingCommand({ thingName: name }));
   assert.deepEqual(got.attributes, { a: '1' });
   assert.equal(got.version, 1);
@@ -182,14 +200,25 @@ test('ListThings filters by thing type and by attribute (exact and prefix)', asy
   await client.send(new CreateThingCommand({ thingName: 's2', thingTypeName: 'sensor', attributePayload: { attributes: { fw: '1.3.0' } } }));
   await client.send(new CreateThingCommand({ thingName: 'g1', attributePayload: { attributes: { fw: '2.0.0', site: 'North' } } }));
   const listed = await client.send(new ListThingsCommand({ thingTypeName: 'sensor' }));
-  assert.deepEqual(listed.things!.map((t) => t.thingName), ['s1', 's2']);
+  assert.deepEqual(
+    listed.things!.map((t) => t.thingName),
+    ['s1', 's2'],
+  );
   assert.match(listed.things![0].thingArn!, /^arn:aws:iot:us-east-1:\d{12}:thing\/s1$/);
-  assert.deepEqual(listed.things![0], { thingName: 's1', thingTypeName: 'sensor', thingArn: listed.things![0].thingArn, attributes: { fw: '1.2.0', site: 'north' }, version: 1 });
+  assert.deepEqual(listed.things![0], {
+    thingName: 's1',
+    thingTypeName: 'sensor',
+    thingArn: listed.things![0].thingArn,
+    attributes: { fw: '1.2.0', site: 'north' },
+    version: 1,
+  });
   assert.deepEqual((await listAll(client, { attributeName: 'site' })).names, ['g1', 's1']);
   assert.deepEqual((await listAll(client, { attributeName: 'site', attributeValue: 'north' })).names, ['s1']);
   assert.deepEqual((await listAll(client, { attributeName: 'fw', attributeValue: '1.', usePrefixAttributeValue: true })).names, ['s1', 's2']);
   assert.deepEqual((await listAll(client, { attributeName: 'fw', attributeValue: '1.', usePrefixAttributeValue: false })).names, []);
-  assert.deepEqual((await listAll(client, { attributeName: 'fw', attributeValue: '1.3', usePrefixAttributeValue: true, thingTypeName: 'sensor' })).names, ['s2']);
+  assert.deepEqual((await listAll(client, { attributeName: 'fw', attributeValue: '1.3', usePrefixAttributeValue: true, thingTypeName: 'sensor' })).names, [
+    's2',
+  ]);
   await expectError(() => client.send(new ListThingsCommand({ attributeValue: 'x' })), 'InvalidRequestException', 400);
   // Attribute filters follow updates.
   await client.send(new UpdateThingCommand({ thingName: 's2', attributePayload: { attributes: { fw: '' }, merge: true } }));
@@ -211,13 +240,23 @@ test('things are isolated by account and region', async () => {
 test('thing types: create, describe, list, deprecate, undo, delete', async () => {
   const client = freshAccount();
   const created = await client.send(
-    new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { thingTypeDescription: 'A lamp', searchableAttributes: ['room', 'floor'] }, tags: [{ Key: 'team', Value: 'ops' }] }),
+    new CreateThingTypeCommand({
+      thingTypeName: 'lamp',
+      thingTypeProperties: { thingTypeDescription: 'A lamp', searchableAttributes: ['room', 'floor'] },
+      tags: [{ Key: 'team', Value: 'ops' }],
+    }),
   );
   assert.match(created.thingTypeArn!, /^arn:aws:iot:us-east-1:\d{12}:thingtype\/lamp$/);
   assert.ok(created.thingTypeId);
-  const again = await client.send(new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { thingTypeDescription: 'A lamp', searchableAttributes: ['room', 'floor'] } }));
+  const again = await client.send(
+    new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { thingTypeDescription: 'A lamp', searchableAttributes: ['room', 'floor'] } }),
+  );
   assert.equal(again.thingTypeId, created.thingTypeId);
-  const err = await expectError(() => client.send(new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { thingTypeDescription: 'other' } })), 'ResourceAlreadyExistsException', 409);
+  const err = await expectError(
+    () => client.send(new CreateThingTypeCommand({ thingTypeName: 'lamp', thingTypeProperties: { thingTypeDescription: 'other' } })),
+    'ResourceAlreadyExistsException',
+    409,
+  );
   assert.equal(err.body.resourceArn, created.thingTypeArn);
   const described = await client.send(new DescribeThingTypeCommand({ thingTypeName: 'lamp' }));
   assert.equal(described.thingTypeId, created.thingTypeId);
@@ -229,11 +268,20 @@ test('thing types: create, describe, list, deprecate, undo, delete', async () =>
 
   await client.send(new CreateThingTypeCommand({ thingTypeName: 'fan' }));
   const listed = await client.send(new ListThingTypesCommand({ maxResults: 1 }));
-  assert.deepEqual(listed.thingTypes!.map((t) => t.thingTypeName), ['fan']);
+  assert.deepEqual(
+    listed.thingTypes!.map((t) => t.thingTypeName),
+    ['fan'],
+  );
   const rest = await client.send(new ListThingTypesCommand({ maxResults: 1, nextToken: listed.nextToken }));
-  assert.deepEqual(rest.thingTypes!.map((t) => t.thingTypeName), ['lamp']);
+  assert.deepEqual(
+    rest.thingTypes!.map((t) => t.thingTypeName),
+    ['lamp'],
+  );
   assert.equal(rest.nextToken, undefined);
-  assert.deepEqual((await client.send(new ListThingTypesCommand({ thingTypeName: 'lamp' }))).thingTypes!.map((t) => t.thingTypeArn), [created.thingTypeArn]);
+  assert.deepEqual(
+    (await client.send(new ListThingTypesCommand({ thingTypeName: 'lamp' }))).thingTypes!.map((t) => t.thingTypeArn),
+    [created.thingTypeArn],
+  );
 
   // Deleting needs deprecation first, then no things of the type.
   await client.send(new CreateThingCommand({ thingName: 'lamp-1', thingTypeName: 'lamp' }));
@@ -290,7 +338,10 @@ test('the indexing configuration defaults to OFF, is stored per account, and ref
     /REGISTRY_AND_SHADOW/,
   );
   await expectError(
-    () => client.send(new UpdateIndexingConfigurationCommand({ thingIndexingConfiguration: { thingIndexingMode: 'OFF', thingConnectivityIndexingMode: 'STATUS' } })),
+    () =>
+      client.send(
+        new UpdateIndexingConfigurationCommand({ thingIndexingConfiguration: { thingIndexingMode: 'OFF', thingConnectivityIndexingMode: 'STATUS' } }),
+      ),
     'InvalidRequestException',
     400,
   );

@@ -44,7 +44,17 @@ export class EmbeddedBlobStore implements BlobStore {
 
   async presignGet(scope: BlobScope, loc: BlobLocation, expiresSec: number): Promise<string> {
     const { accessKeyId, secretAccessKey } = this.signer(scope);
-    return presignUrl({ endpoint: this.server.apiUrl, method: 'GET', bucket: loc.bucket, key: loc.key, versionId: loc.version, accessKeyId, secretAccessKey, region: scope.region, expiresSeconds: expiresSec });
+    return presignUrl({
+      endpoint: this.server.apiUrl,
+      method: 'GET',
+      bucket: loc.bucket,
+      key: loc.key,
+      versionId: loc.version,
+      accessKeyId,
+      secretAccessKey,
+      region: scope.region,
+      expiresSeconds: expiresSec,
+    });
   }
 
   /**
@@ -55,7 +65,10 @@ export class EmbeddedBlobStore implements BlobStore {
     if (this.settings.auth === 'off') return { accessKeyId: scope.account, secretAccessKey: INTERNAL_SECRET };
     const accountOf = (key: string) => (/^\d{12}$/.test(key) ? key : this.settings.account);
     const own = [...this.settings.credentials].find(([key]) => accountOf(key) === scope.account);
-    if (!own) throw new Error(`Cannot presign a URL for account ${scope.account}: no --credentials key belongs to it (a 12-digit key id is its account; other keys belong to --account)`);
+    if (!own)
+      throw new Error(
+        `Cannot presign a URL for account ${scope.account}: no --credentials key belongs to it (a 12-digit key id is its account; other keys belong to --account)`,
+      );
     return { accessKeyId: own[0], secretAccessKey: own[1] };
   }
 }

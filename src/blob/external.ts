@@ -46,7 +46,9 @@ export class ExternalBlobStore implements BlobStore {
 
   async head(_scope: BlobScope, loc: BlobLocation): Promise<BlobHead | undefined> {
     try {
-      const out = await this.send((abortSignal) => this.client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, VersionId: loc.version }), { abortSignal }));
+      const out = await this.send((abortSignal) =>
+        this.client.send(new HeadObjectCommand({ Bucket: loc.bucket, Key: loc.key, VersionId: loc.version }), { abortSignal }),
+      );
       if (out.DeleteMarker) return undefined;
       return { size: out.ContentLength ?? 0, etag: out.ETag ?? '', versionId: versionOf(out.VersionId), contentType: out.ContentType };
     } catch (err) {
@@ -57,7 +59,9 @@ export class ExternalBlobStore implements BlobStore {
 
   async get(_scope: BlobScope, loc: BlobLocation): Promise<BlobObject | undefined> {
     try {
-      const out = await this.send((abortSignal) => this.client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key, VersionId: loc.version }), { abortSignal }));
+      const out = await this.send((abortSignal) =>
+        this.client.send(new GetObjectCommand({ Bucket: loc.bucket, Key: loc.key, VersionId: loc.version }), { abortSignal }),
+      );
       return { stream: out.Body as Readable, size: out.ContentLength ?? 0, versionId: versionOf(out.VersionId) };
     } catch (err) {
       if (isNotFound(err)) return undefined;

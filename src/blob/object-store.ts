@@ -141,7 +141,14 @@ export class ObjectStore {
     const result = await this.store.transaction(async (tx): Promise<DeleteResult> => {
       const b = await this.lockBucket(tx, account, bucket);
       if (versionId !== undefined) {
-        const row = await tx.selectFrom('s3_objects').selectAll().where('account', '=', account).where('bucket', '=', bucket).where('object_key', '=', key).where('version_id', '=', versionId).executeTakeFirst();
+        const row = await tx
+          .selectFrom('s3_objects')
+          .selectAll()
+          .where('account', '=', account)
+          .where('bucket', '=', bucket)
+          .where('object_key', '=', key)
+          .where('version_id', '=', versionId)
+          .executeTakeFirst();
         if (!row) return { versionId, deleteMarker: false };
         removed.push(...(await this.removeVersion(tx, account, bucket, key, versionId)));
         if (row.is_latest) await this.promoteLatest(tx, account, bucket, key);
@@ -157,7 +164,21 @@ export class ObjectStore {
       await this.clearLatest(tx, account, bucket, key);
       await tx
         .insertInto('s3_objects')
-        .values({ account, bucket, object_key: key, version_id: markerId, is_latest: 1, delete_marker: 1, size: 0, etag: '', content_type: null, user_metadata: null, checksum: null, storage_id: null, created_at: now })
+        .values({
+          account,
+          bucket,
+          object_key: key,
+          version_id: markerId,
+          is_latest: 1,
+          delete_marker: 1,
+          size: 0,
+          etag: '',
+          content_type: null,
+          user_metadata: null,
+          checksum: null,
+          storage_id: null,
+          created_at: now,
+        })
         .execute();
       return { versionId: markerId, deleteMarker: true };
     });
@@ -201,7 +222,14 @@ export class ObjectStore {
   }
 
   private async clearLatest(tx: Db, account: string, bucket: string, key: string): Promise<void> {
-    await tx.updateTable('s3_objects').set({ is_latest: 0 }).where('account', '=', account).where('bucket', '=', bucket).where('object_key', '=', key).where('is_latest', '=', 1).execute();
+    await tx
+      .updateTable('s3_objects')
+      .set({ is_latest: 0 })
+      .where('account', '=', account)
+      .where('bucket', '=', bucket)
+      .where('object_key', '=', key)
+      .where('is_latest', '=', 1)
+      .execute();
   }
 
   /** Deletes one version's row; returns its file id to remove after commit. */
@@ -230,7 +258,14 @@ export class ObjectStore {
       .limit(1)
       .executeTakeFirst();
     if (!next) return;
-    await tx.updateTable('s3_objects').set({ is_latest: 1 }).where('account', '=', account).where('bucket', '=', bucket).where('object_key', '=', key).where('version_id', '=', next.version_id).execute();
+    await tx
+      .updateTable('s3_objects')
+      .set({ is_latest: 1 })
+      .where('account', '=', account)
+      .where('bucket', '=', bucket)
+      .where('object_key', '=', key)
+      .where('version_id', '=', next.version_id)
+      .execute();
   }
 
   private async removeFiles(ids: string[]): Promise<void> {

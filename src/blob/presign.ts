@@ -15,7 +15,11 @@ export interface PresignInput {
   now?: Date;
 }
 
-const amzDateOf = (d: Date) => d.toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+const amzDateOf = (d: Date) =>
+  d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 /** The path S3 signs and serves: each key segment escaped once. */
 export const objectPath = (bucket: string, key: string) => `/${uriEscape(bucket)}/${key.split('/').map(uriEscape).join('/')}`;

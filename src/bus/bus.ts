@@ -24,6 +24,13 @@ export async function openBus(setup: BusSetup): Promise<EmbeddedBus | ExternalBu
     return ExternalBus.connect({ url: config.broker, scope: { account: config.account, region: config.region }, handlers: setup.handlers, log: setup.log });
   }
   if (config.mqttPort === 'off') return undefined;
-  return EmbeddedBus.start({ host: config.host, port: config.mqttPort, authorizer: setup.authorizer, handlers: setup.handlers, events: setup.events, retained: setup.retained, log: setup.log });
+  return EmbeddedBus.start({
+    host: config.host,
+    port: config.mqttPort,
+    authorizer: setup.authorizer,
+    handlers: setup.handlers,
+    events: setup.events,
+    retained: setup.retained,
+    log: setup.log,
+  });
 }
-

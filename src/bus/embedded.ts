@@ -32,7 +32,14 @@ interface Session {
   reason?: DisconnectReason;
 }
 
-export type DisconnectReason = 'CLIENT_INITIATED_DISCONNECT' | 'CONNECTION_LOST' | 'DUPLICATE_CLIENTID' | 'MQTT_KEEP_ALIVE_TIMEOUT' | 'CLIENT_ERROR' | 'AUTH_ERROR' | 'SERVER_INITIATED_DISCONNECT';
+export type DisconnectReason =
+  | 'CLIENT_INITIATED_DISCONNECT'
+  | 'CONNECTION_LOST'
+  | 'DUPLICATE_CLIENTID'
+  | 'MQTT_KEEP_ALIVE_TIMEOUT'
+  | 'CLIENT_ERROR'
+  | 'AUTH_ERROR'
+  | 'SERVER_INITIATED_DISCONNECT';
 
 const NETWORK_ERRORS = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ERR_STREAM_PREMATURE_CLOSE']);
 
@@ -85,7 +92,9 @@ export class EmbeddedBus implements Bus {
     });
     this.aedes.on('keepaliveTimeout', (client) => this.markReason(client, 'MQTT_KEEP_ALIVE_TIMEOUT'));
     // A reset or broken socket is a lost connection; anything else the client got wrong (a second CONNECT, a bad packet).
-    this.aedes.on('clientError', (client, err) => this.markReason(client, NETWORK_ERRORS.has((err as NodeJS.ErrnoException).code ?? '') ? 'CONNECTION_LOST' : 'CLIENT_ERROR'));
+    this.aedes.on('clientError', (client, err) =>
+      this.markReason(client, NETWORK_ERRORS.has((err as NodeJS.ErrnoException).code ?? '') ? 'CONNECTION_LOST' : 'CLIENT_ERROR'),
+    );
     this.aedes.on('clientDisconnect', (client) => {
       const session = this.sessions.get(client);
       if (!session) return;
@@ -139,7 +148,9 @@ export class EmbeddedBus implements Bus {
     if (this.closing) return Promise.resolve();
     const payload = typeof message.payload === 'string' ? Buffer.from(message.payload) : message.payload;
     return new Promise((resolve, reject) => {
-      this.aedes.publish({ cmd: 'publish', topic: message.topic, payload, qos: message.qos ?? 1, retain: message.retain ?? false, dup: false }, (err) => (err ? reject(err) : resolve()));
+      this.aedes.publish({ cmd: 'publish', topic: message.topic, payload, qos: message.qos ?? 1, retain: message.retain ?? false, dup: false }, (err) =>
+        err ? reject(err) : resolve(),
+      );
     });
   }
 
@@ -177,5 +188,11 @@ export class EmbeddedBus implements Bus {
 function connectionOf(client: Client, username: string | undefined): Connection {
   const ws = client.req !== undefined;
   const socket = client.req?.socket ?? (client.conn as Socket);
-  return { clientId: client.id, sessionIdentifier: randomUUID(), ipAddress: (socket?.remoteAddress ?? '').replace(/^::ffff:/, ''), transport: ws ? 'wss' : 'mqtt', username: username || undefined };
+  return {
+    clientId: client.id,
+    sessionIdentifier: randomUUID(),
+    ipAddress: (socket?.remoteAddress ?? '').replace(/^::ffff:/, ''),
+    transport: ws ? 'wss' : 'mqtt',
+    username: username || undefined,
+  };
 }

@@ -69,7 +69,10 @@ export class ExternalBus implements Bus {
       );
       bus.shared = await probeSharedDollarTopics(client, timeoutMs);
       if (!bus.shared) {
-        options.log.warn({ broker: bus.url }, 'the broker does not deliver $aws topics to shared subscriptions: every replica hears every device request, so run one Flotilla on it');
+        options.log.warn(
+          { broker: bus.url },
+          'the broker does not deliver $aws topics to shared subscriptions: every replica hears every device request, so run one Flotilla on it',
+        );
       }
       const filters = REQUEST_FILTERS.map((f) => (bus.shared ? `$share/${SHARE_GROUP}/${f}` : f));
       const granted = await withTimeout(client.subscribeAsync(filters, { qos: 1 }), timeoutMs, `no SUBACK within ${timeoutMs} ms`);

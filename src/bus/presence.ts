@@ -23,7 +23,13 @@ export class StorePresence implements BusEvents {
     this.enqueue(`c:${c.clientId}`, async () => {
       const at = Date.now();
       await this.store.transaction(async (tx) => {
-        const version = await connectivity.connected(tx, scope, { clientId: c.clientId, sessionIdentifier: c.sessionIdentifier, principalIdentifier: principalOf(c), ipAddress: c.ipAddress, at });
+        const version = await connectivity.connected(tx, scope, {
+          clientId: c.clientId,
+          sessionIdentifier: c.sessionIdentifier,
+          principalIdentifier: principalOf(c),
+          ipAddress: c.ipAddress,
+          at,
+        });
         this.versions.set(c.sessionIdentifier, version);
         if (announced(c.clientId)) {
           await effects.publish(tx, scope, `$aws/events/presence/connected/${c.clientId}`, { ...eventFields(c, version, at), eventType: 'connected' });
@@ -63,12 +69,10 @@ export class StorePresence implements BusEvents {
   }
 
   private enqueue(key: string, work: () => Promise<unknown>): void {
-    const run = (this.queues.get(key) ?? Promise.resolve())
-      .then(work)
-      .then(
-        () => undefined,
-        (err) => this.log.error({ err, key }, 'recording MQTT state failed'),
-      );
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(work).then(
+      () => undefined,
+      (err) => this.log.error({ err, key }, 'recording MQTT state failed'),
+    );
     this.queues.set(key, run);
     void run.then(() => {
       if (this.queues.get(key) === run) this.queues.delete(key);
@@ -83,5 +87,12 @@ const announced = (clientId: string) => !clientId.includes('#') && !clientId.inc
 const principalOf = (c: Connection) => c.username ?? 'anonymous';
 
 function eventFields(c: Connection, version: number, at: number) {
-  return { clientId: c.clientId, timestamp: at, sessionIdentifier: c.sessionIdentifier, principalIdentifier: principalOf(c), ipAddress: c.ipAddress, versionNumber: version };
+  return {
+    clientId: c.clientId,
+    timestamp: at,
+    sessionIdentifier: c.sessionIdentifier,
+    principalIdentifier: principalOf(c),
+    ipAddress: c.ipAddress,
+    versionNumber: version,
+  };
 }

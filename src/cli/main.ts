@@ -21,28 +21,63 @@ program
   .description('run the server')
   .addOption(new Option('--host <address>', 'address to listen on').env('FLOTILLA_HOST').default('127.0.0.1'))
   .addOption(new Option('--port <port>', 'HTTP port for the AWS APIs (0 picks a free one)').env('FLOTILLA_PORT').default(4580).argParser(port))
-  .addOption(new Option('--mqtt-port <port>', 'MQTT port of the embedded broker (0 picks a free one, off for none)').env('FLOTILLA_MQTT_PORT').default(1883).argParser(mqttPort))
+  .addOption(
+    new Option('--mqtt-port <port>', 'MQTT port of the embedded broker (0 picks a free one, off for none)')
+      .env('FLOTILLA_MQTT_PORT')
+      .default(1883)
+      .argParser(mqttPort),
+  )
   .addOption(new Option('--data-dir <dir>', 'where the embedded store keeps its files').env('FLOTILLA_DATA_DIR').default('./.flotilla'))
   .addOption(new Option('--database <url>', 'sqlite:<file> or postgres://… (default sqlite:<data-dir>/flotilla.db)').env('FLOTILLA_DATABASE'))
-  .addOption(new Option('--broker <url>', 'embedded, or mqtt(s)://[user:password@]host:port of an external MQTT 5 broker').env('FLOTILLA_BROKER').default('embedded'))
+  .addOption(
+    new Option('--broker <url>', 'embedded, or mqtt(s)://[user:password@]host:port of an external MQTT 5 broker').env('FLOTILLA_BROKER').default('embedded'),
+  )
   .addOption(new Option('--blob <url>', 'embedded, or the URL of an external S3 endpoint').env('FLOTILLA_BLOB').default('embedded'))
-  .addOption(new Option('--max-object-size <bytes>', 'largest single PutObject of the embedded S3 endpoint (default 5 GiB)').env('FLOTILLA_MAX_OBJECT_SIZE').argParser(Number))
+  .addOption(
+    new Option('--max-object-size <bytes>', 'largest single PutObject of the embedded S3 endpoint (default 5 GiB)')
+      .env('FLOTILLA_MAX_OBJECT_SIZE')
+      .argParser(Number),
+  )
   .addOption(new Option('--blob-timeout-ms <ms>', 'deadline of one call to an external S3 (default 5000)').env('FLOTILLA_BLOB_TIMEOUT_MS').argParser(Number))
-  .addOption(new Option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests before exiting anyway (default 10)').env('FLOTILLA_SHUTDOWN_TIMEOUT').argParser(Number))
-  .addOption(new Option('--request-timeout-ms <ms>', 'longest time to receive one whole request, headers and body (default 900000)').env('FLOTILLA_REQUEST_TIMEOUT_MS').argParser(Number))
+  .addOption(
+    new Option('--shutdown-timeout <seconds>', 'how long SIGTERM waits for in-flight requests before exiting anyway (default 10)')
+      .env('FLOTILLA_SHUTDOWN_TIMEOUT')
+      .argParser(Number),
+  )
+  .addOption(
+    new Option('--request-timeout-ms <ms>', 'longest time to receive one whole request, headers and body (default 900000)')
+      .env('FLOTILLA_REQUEST_TIMEOUT_MS')
+      .argParser(Number),
+  )
   .addOption(new Option('--account <id>', 'account of requests whose access key is not a 12-digit account id').env('FLOTILLA_ACCOUNT').default('000000000000'))
   .addOption(new Option('--region <region>', 'region of requests that carry none').env('FLOTILLA_REGION').default('us-east-1'))
   .addOption(new Option('--auth <mode>', 'off: accept any signature; sigv4: verify signatures').choices(['off', 'sigv4']).env('FLOTILLA_AUTH'))
   .addOption(new Option('--credentials <pairs>', 'ACCESS_KEY_ID:SECRET[,…] accepted by --auth sigv4').env('FLOTILLA_CREDENTIALS'))
   .addOption(new Option('--allow-reset', 'allow POST /_flotilla/reset with PostgreSQL too').env('FLOTILLA_ALLOW_RESET'))
   .addOption(new Option('--sbom-formats <list>', 'SBOM formats validation accepts, comma separated (default all)').env('FLOTILLA_SBOM_FORMATS'))
-  .addOption(new Option('--sbom-max-object-size <bytes>', 'largest SBOM object (file or zip) validation reads (default 100 MiB)').env('FLOTILLA_SBOM_MAX_OBJECT_SIZE').argParser(Number))
-  .addOption(new Option('--sbom-max-file-size <bytes>', 'largest single SBOM file, uncompressed (default 50 MiB)').env('FLOTILLA_SBOM_MAX_FILE_SIZE').argParser(Number))
+  .addOption(
+    new Option('--sbom-max-object-size <bytes>', 'largest SBOM object (file or zip) validation reads (default 100 MiB)')
+      .env('FLOTILLA_SBOM_MAX_OBJECT_SIZE')
+      .argParser(Number),
+  )
+  .addOption(
+    new Option('--sbom-max-file-size <bytes>', 'largest single SBOM file, uncompressed (default 50 MiB)').env('FLOTILLA_SBOM_MAX_FILE_SIZE').argParser(Number),
+  )
   .addOption(new Option('--sbom-max-zip-entries <count>', 'most SBOM files in one zip (default 100)').env('FLOTILLA_SBOM_MAX_ZIP_ENTRIES').argParser(Number))
-  .addOption(new Option('--sbom-concurrency <count>', 'SBOM validations at the same time, one worker thread each (default 1)').env('FLOTILLA_SBOM_CONCURRENCY').argParser(Number))
+  .addOption(
+    new Option('--sbom-concurrency <count>', 'SBOM validations at the same time, one worker thread each (default 1)')
+      .env('FLOTILLA_SBOM_CONCURRENCY')
+      .argParser(Number),
+  )
   .addOption(new Option('--sbom-timeout-ms <ms>', 'wall-clock limit of one SBOM validation (default 60000)').env('FLOTILLA_SBOM_TIMEOUT_MS').argParser(Number))
-  .addOption(new Option('--time-scale <n>', 'rehearsal mode: the rollout engine\'s clocks run N times faster (default 1)').env('FLOTILLA_TIME_SCALE').argParser(Number))
-  .addOption(new Option('--max-executions-per-minute <n>', 'cap on executions each job releases per minute, like AWS\'s account quota (default off)').env('FLOTILLA_MAX_EXECUTIONS_PER_MINUTE').argParser(Number))
+  .addOption(
+    new Option('--time-scale <n>', "rehearsal mode: the rollout engine's clocks run N times faster (default 1)").env('FLOTILLA_TIME_SCALE').argParser(Number),
+  )
+  .addOption(
+    new Option('--max-executions-per-minute <n>', "cap on executions each job releases per minute, like AWS's account quota (default off)")
+      .env('FLOTILLA_MAX_EXECUTIONS_PER_MINUTE')
+      .argParser(Number),
+  )
   .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug').env('FLOTILLA_LOG_LEVEL').default('info'))
   .action(async (opts, command: Command) => {
     const allowReset = command.getOptionValueSource('allowReset') === 'env' ? envFlag('FLOTILLA_ALLOW_RESET') : opts.allowReset;
@@ -100,7 +135,11 @@ program
   .option('--no-report-packages', 'do not report installed packages in the $package shadow')
   .option('--create-things', 'create the things through the API first (existing ones are kept)')
   .option('--thing-group <name>', 'with --create-things: put the things in this group (created if missing)')
-  .addOption(new Option('--exit-when-idle <seconds>', 'exit once jobs ran and nothing happened for this long (0: run until Ctrl-C)').default(0).argParser(count('--exit-when-idle')))
+  .addOption(
+    new Option('--exit-when-idle <seconds>', 'exit once jobs ran and nothing happened for this long (0: run until Ctrl-C)')
+      .default(0)
+      .argParser(count('--exit-when-idle')),
+  )
   .action(async (opts) => {
     const { simulate } = await import('../simulate/run.ts');
     await simulate(opts);

@@ -19,8 +19,7 @@ const prefix = (scope: Scope) => `arn:aws:iot:${scope.region}:${scope.account}:`
 
 export const packageArn = (scope: Scope, packageName: string) => `${prefix(scope)}package/${packageName}`;
 
-export const packageVersionArn = (scope: Scope, packageName: string, versionName: string) =>
-  `${prefix(scope)}package/${packageName}/version/${versionName}`;
+export const packageVersionArn = (scope: Scope, packageName: string, versionName: string) => `${prefix(scope)}package/${packageName}/version/${versionName}`;
 
 export const thingArn = (scope: Scope, thingName: string) => `${prefix(scope)}thing/${thingName}`;
 

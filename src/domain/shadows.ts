@@ -111,7 +111,8 @@ export function parseUpdateRequest(payload: Uint8Array, shadowName: string): Upd
   const doc = parsePayload(payload);
   if (!isObject(doc)) throw bad(MESSAGES.invalidJson);
   checkClientToken(doc);
-  if (doc.version !== undefined && (typeof doc.version !== 'number' || !Number.isSafeInteger(doc.version) || doc.version < 0)) throw bad(MESSAGES.invalidVersion);
+  if (doc.version !== undefined && (typeof doc.version !== 'number' || !Number.isSafeInteger(doc.version) || doc.version < 0))
+    throw bad(MESSAGES.invalidVersion);
   if (doc.state === undefined || doc.state === null) throw bad(MESSAGES.missingState);
   if (!isObject(doc.state)) throw bad(MESSAGES.stateNotObject);
   const state: UpdateRequest['state'] = {};
@@ -206,7 +207,11 @@ const deepEqual = (a: Json | undefined, b: Json | undefined): boolean => {
  * The delta: every field of desired that reported lacks or holds differently, with the desired metadata of each.
  * Nested objects are compared field by field; arrays are values. Undefined when desired and reported agree.
  */
-export function deltaOf(desired: JsonObject | undefined, reported: JsonObject | undefined, desiredMeta: JsonObject | undefined): { state: JsonObject; metadata: JsonObject } | undefined {
+export function deltaOf(
+  desired: JsonObject | undefined,
+  reported: JsonObject | undefined,
+  desiredMeta: JsonObject | undefined,
+): { state: JsonObject; metadata: JsonObject } | undefined {
   if (!desired) return undefined;
   const state: JsonObject = {};
   const metadata: JsonObject = {};

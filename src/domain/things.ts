@@ -97,7 +97,10 @@ export function checkMembership(current: Map<string, string>, group: string, gro
   if (current.size >= MAX_GROUPS_PER_THING) return { ok: false, reason: `A thing can be in at most ${MAX_GROUPS_PER_THING} thing groups` };
   for (const [other, root] of current) {
     if (root === groupRoot) {
-      return { ok: false, reason: `A thing cannot be in more than one group of the same hierarchy: it is already in ${other}, which shares the root ${root} with ${group}` };
+      return {
+        ok: false,
+        reason: `A thing cannot be in more than one group of the same hierarchy: it is already in ${other}, which shares the root ${root} with ${group}`,
+      };
     }
   }
   return { ok: true };

@@ -135,7 +135,9 @@ export class EffectRunner {
           const reason = err instanceof Error ? err.message : String(err);
           if (dead) log.error({ err, kind: effect.kind, subject: effect.subject, attempts: effect.attempts }, 'effect failed for good; kept as dead');
           else log.warn({ err, kind: effect.kind, subject: effect.subject, attempts: effect.attempts }, 'effect failed; will retry');
-          await effects.failed(store.db, effect.id, reason, Date.now() + retryDelay(effect.attempts), dead).catch((e) => log.error({ err: e }, 'recording an effect failure failed'));
+          await effects
+            .failed(store.db, effect.id, reason, Date.now() + retryDelay(effect.attempts), dead)
+            .catch((e) => log.error({ err: e }, 'recording an effect failure failed'));
         }
       }
     };

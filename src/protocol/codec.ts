@@ -209,7 +209,7 @@ export function validateInput(model: ServiceModel, shapeName: string | undefined
 
 function describe(value: unknown): string {
   if (value === null || value === undefined) return 'null';
-  if (typeof value === 'string') return `'${(value.length > 256 ? value.slice(0, 256) + '…' : value).replaceAll('\u0000', '\\u0000')}'`;
+  if (typeof value === 'string') return `'${(value.length > 256 ? `${value.slice(0, 256)}…` : value).replaceAll('\u0000', '\\u0000')}'`;
   if (typeof value === 'object') return Array.isArray(value) ? `list of ${value.length}` : 'map';
   return `'${String(value)}'`;
 }

@@ -57,6 +57,6 @@ export function loadModel(service: ServiceName): ServiceModel {
 
 /** The name of the member that carries the `clientToken` idempotency token, if the shape has one. */
 export function idempotencyMember(model: ServiceModel, op: Operation): string | undefined {
-  const members = op.input ? model.shapes[op.input].members ?? {} : {};
+  const members = op.input ? (model.shapes[op.input].members ?? {}) : {};
   return Object.keys(members).find((m) => members[m].idempotencyToken);
 }

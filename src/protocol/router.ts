@@ -37,7 +37,10 @@ export class Router {
         node = node.label.node;
       } else {
         let next = node.literals.get(segment);
-        if (!next) node.literals.set(segment, (next = newNode()));
+        if (!next) {
+          next = newNode();
+          node.literals.set(segment, next);
+        }
         node = next;
       }
     }

@@ -164,7 +164,11 @@ export function isPresigned(req: Pick<SignedRequest, 'headers' | 'rawQuery'>): b
   return header(req.headers, 'authorization') === undefined && new URLSearchParams(req.rawQuery).has('X-Amz-Credential');
 }
 
-const amzDateOf = (ms: number) => new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
+const amzDateOf = (ms: number) =>
+  new Date(ms)
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}/, '');
 
 /**
  * Verifies the request's signature against the secret of its access key. Throws AWS's refusal
@@ -180,15 +184,29 @@ export function verifySignature(req: SignedRequest, secretFor: (accessKeyId: str
   if (signedAt === undefined) throw refuse('IncompleteSignatureException', 'X-Amz-Date must be a date of the form yyyyMMddTHHmmssZ');
   // The signing key is derived from the scope's date: a scope of another day than X-Amz-Date is refused, as AWS does.
   if (credential.date !== amzDate.slice(0, 8)) {
-    throw refuse('InvalidSignatureException', `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${credential.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`);
+    throw refuse(
+      'InvalidSignatureException',
+      `Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '${credential.date}' != '${amzDate.slice(0, 8)}', from '${amzDate}'.`,
+    );
   }
   if (auth.presigned) {
-    if (now > signedAt + auth.presigned.expiresSeconds * 1000) throw refuse('InvalidSignatureException', `Signature expired: the URL signed at ${amzDate} was valid for ${auth.presigned.expiresSeconds} seconds`);
-    if (signedAt - now > MAX_SKEW_MS) throw refuse('InvalidSignatureException', `Signature not yet current: ${amzDate} is still later than ${amzDateOf(now + MAX_SKEW_MS)} (${amzDateOf(now)} + 15 min.)`);
+    if (now > signedAt + auth.presigned.expiresSeconds * 1000)
+      throw refuse('InvalidSignatureException', `Signature expired: the URL signed at ${amzDate} was valid for ${auth.presigned.expiresSeconds} seconds`);
+    if (signedAt - now > MAX_SKEW_MS)
+      throw refuse(
+        'InvalidSignatureException',
+        `Signature not yet current: ${amzDate} is still later than ${amzDateOf(now + MAX_SKEW_MS)} (${amzDateOf(now)} + 15 min.)`,
+      );
   } else if (now - signedAt > MAX_SKEW_MS) {
-    throw refuse('InvalidSignatureException', `Signature expired: ${amzDate} is now earlier than ${amzDateOf(now - MAX_SKEW_MS)} (${amzDateOf(now)} - 15 min.)`);
+    throw refuse(
+      'InvalidSignatureException',
+      `Signature expired: ${amzDate} is now earlier than ${amzDateOf(now - MAX_SKEW_MS)} (${amzDateOf(now)} - 15 min.)`,
+    );
   } else if (signedAt - now > MAX_SKEW_MS) {
-    throw refuse('InvalidSignatureException', `Signature not yet current: ${amzDate} is still later than ${amzDateOf(now + MAX_SKEW_MS)} (${amzDateOf(now)} + 15 min.)`);
+    throw refuse(
+      'InvalidSignatureException',
+      `Signature not yet current: ${amzDate} is still later than ${amzDateOf(now + MAX_SKEW_MS)} (${amzDateOf(now)} + 15 min.)`,
+    );
   }
   if (!signedHeaders.includes('host')) throw refuse('InvalidSignatureException', "The 'host' header must be signed");
 

@@ -28,7 +28,13 @@ async function bucketOrFail(c: S3Call) {
   return bucket;
 }
 
-const owner = (account: string): XmlNode => ['Owner', [['ID', account], ['DisplayName', account]]];
+const owner = (account: string): XmlNode => [
+  'Owner',
+  [
+    ['ID', account],
+    ['DisplayName', account],
+  ],
+];
 
 export async function listBuckets(c: S3Call): Promise<S3Response> {
   const prefix = c.query.get('prefix') ?? '';
@@ -36,7 +42,19 @@ export async function listBuckets(c: S3Call): Promise<S3Response> {
   return xmlResponse(
     xmlDocument('ListAllMyBucketsResult', [
       owner(c.account),
-      ['Buckets', buckets.map((b): XmlNode => ['Bucket', [['Name', b.name], ['CreationDate', isoTime(b.created_at)], ['BucketRegion', b.region]]])],
+      [
+        'Buckets',
+        buckets.map(
+          (b): XmlNode => [
+            'Bucket',
+            [
+              ['Name', b.name],
+              ['CreationDate', isoTime(b.created_at)],
+              ['BucketRegion', b.region],
+            ],
+          ],
+        ),
+      ],
       prefix !== '' && ['Prefix', prefix],
     ]),
   );
@@ -69,7 +87,9 @@ export async function deleteBucket(c: S3Call): Promise<S3Response> {
 export async function getBucketLocation(c: S3Call): Promise<S3Response> {
   const bucket = await bucketOrFail(c);
   const region = bucket.region === 'us-east-1' ? '' : bucket.region;
-  return xmlResponse(`<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>`);
+  return xmlResponse(
+    `<?xml version="1.0" encoding="UTF-8"?>\n<LocationConstraint xmlns="http://s3.amazonaws.com/doc/2006-03-01/">${region}</LocationConstraint>`,
+  );
 }
 
 export async function getBucketVersioning(c: S3Call): Promise<S3Response> {
@@ -88,7 +108,8 @@ export async function putBucketVersioning(c: S3Call): Promise<S3Response> {
 function maxKeysOf(c: S3Call, name = 'max-keys'): number {
   const text = c.query.get(name);
   if (text === null) return 1000;
-  if (!/^\d+$/.test(text)) throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { fields: { ArgumentName: name, ArgumentValue: text } });
+  if (!/^\d+$/.test(text))
+    throw new S3Error('InvalidArgument', `Provided ${name} not an integer or within integer range`, { fields: { ArgumentName: name, ArgumentValue: text } });
   return Math.min(Number(text), 1000);
 }
 
@@ -103,7 +124,8 @@ function markerCursor(marker: string, prefix: string, delimiter: string): Cursor
 
 function listParams(c: S3Call) {
   const encodingType = c.query.get('encoding-type');
-  if (encodingType !== null && encodingType !== 'url') throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { fields: { ArgumentName: 'encoding-type' } });
+  if (encodingType !== null && encodingType !== 'url')
+    throw new S3Error('InvalidArgument', 'Invalid Encoding Method specified in Request', { fields: { ArgumentName: 'encoding-type' } });
   const encode = encodingType === 'url' ? (s: string) => encodeURIComponent(s).replace(/%2F/g, '/') : (s: string) => s;
   return { prefix: c.query.get('prefix') ?? '', delimiter: c.query.get('delimiter') ?? '', maxKeys: maxKeysOf(c), encodingType, encode };
 }
@@ -136,7 +158,15 @@ export async function listObjects(c: S3Call): Promise<S3Response> {
   } else if (startAfter) {
     start = markerCursor(startAfter, p.prefix, p.delimiter);
   }
-  const { entries, truncated } = await scan(c.objects.store.db, { account: c.account, bucket: c.bucket, prefix: p.prefix, delimiter: p.delimiter, maxKeys: p.maxKeys, start, versions: false });
+  const { entries, truncated } = await scan(c.objects.store.db, {
+    account: c.account,
+    bucket: c.bucket,
+    prefix: p.prefix,
+    delimiter: p.delimiter,
+    maxKeys: p.maxKeys,
+    start,
+    versions: false,
+  });
   const last = entries[entries.length - 1];
   const nextCursor = truncated && last ? cursorAfter(last, false) : undefined;
   const common: XmlChild[] = [
@@ -181,19 +211,31 @@ export async function listObjectVersions(c: S3Call): Promise<S3Response> {
   let start: Cursor | undefined;
   if (keyMarker && versionIdMarker) {
     const marker = await c.objects.findObject(c.account, c.bucket, keyMarker, versionIdMarker);
-    if (!marker) throw new S3Error('InvalidArgument', 'Invalid version id specified', { fields: { ArgumentName: 'version-id-marker', ArgumentValue: versionIdMarker } });
+    if (!marker)
+      throw new S3Error('InvalidArgument', 'Invalid version id specified', { fields: { ArgumentName: 'version-id-marker', ArgumentValue: versionIdMarker } });
     start = { key: keyMarker, version: { created_at: marker.created_at, version_id: marker.version_id } };
   } else if (versionIdMarker) {
     throw new S3Error('InvalidArgument', 'A version-id marker cannot be specified without a key marker.', { fields: { ArgumentName: 'version-id-marker' } });
   } else if (keyMarker) {
     start = markerCursor(keyMarker, p.prefix, p.delimiter);
   }
-  const { entries, truncated } = await scan(c.objects.store.db, { account: c.account, bucket: c.bucket, prefix: p.prefix, delimiter: p.delimiter, maxKeys: p.maxKeys, start, versions: true });
+  const { entries, truncated } = await scan(c.objects.store.db, {
+    account: c.account,
+    bucket: c.bucket,
+    prefix: p.prefix,
+    delimiter: p.delimiter,
+    maxKeys: p.maxKeys,
+    start,
+    versions: true,
+  });
   const last = entries[entries.length - 1];
   const items = entries.map((e): XmlChild => {
     if (!e.row) return ['CommonPrefixes', [['Prefix', p.encode(e.prefix)]]];
     const r = e.row;
-    const id: XmlChild[] = [['VersionId', r.version_id], ['IsLatest', r.is_latest === 1]];
+    const id: XmlChild[] = [
+      ['VersionId', r.version_id],
+      ['IsLatest', r.is_latest === 1],
+    ];
     if (r.delete_marker) return ['DeleteMarker', [['Key', p.encode(r.object_key)], ...id, ['LastModified', isoTime(r.created_at)], owner(c.account)]];
     return ['Version', [...objectNode(r, p.encode, id), owner(c.account)]];
   });

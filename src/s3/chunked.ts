@@ -63,7 +63,8 @@ export class AwsChunkedDecoder extends Transform {
 
   override _flush(callback: TransformCallback): void {
     // Some clients end right after the final chunk's header: accept that when nothing is left half-read.
-    const endedCleanly = this.state === 'done' || (this.state === 'trailer' && this.lineLength === 0 && this.trailers.size === 0 && !this.signing?.signedTrailer);
+    const endedCleanly =
+      this.state === 'done' || (this.state === 'trailer' && this.lineLength === 0 && this.trailers.size === 0 && !this.signing?.signedTrailer);
     callback(endedCleanly ? null : new S3Error('IncompleteBody', 'The aws-chunked body ended before its final chunk'));
   }
 
@@ -113,7 +114,10 @@ export class AwsChunkedDecoder extends Transform {
       const [sizeText, ...extensions] = line.split(';');
       if (!/^[0-9a-fA-F]{1,15}$/.test(sizeText.trim())) throw malformed(`bad chunk size '${sizeText.slice(0, 20)}'`);
       const size = parseInt(sizeText.trim(), 16);
-      this.chunkSignature = extensions.map((e) => e.trim()).find((e) => e.startsWith('chunk-signature='))?.slice('chunk-signature='.length);
+      this.chunkSignature = extensions
+        .map((e) => e.trim())
+        .find((e) => e.startsWith('chunk-signature='))
+        ?.slice('chunk-signature='.length);
       if (this.signing && !this.chunkSignature) throw new S3Error('SignatureDoesNotMatch', 'A chunk of a signed aws-chunked upload has no chunk-signature');
       if (size === 0) {
         if (this.signing) this.verifyChunk(EMPTY_SHA256);

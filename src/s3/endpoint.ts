@@ -45,10 +45,37 @@ export function isS3Request(headers: Headers, url: string): boolean {
 
 /** Query parameters naming S3 subresources or operations this endpoint does not implement. */
 const UNSUPPORTED = [
-  'accelerate', 'acl', 'analytics', 'attributes', 'cors', 'delete', 'encryption', 'intelligent-tiering', 'inventory', 'legal-hold',
-  'lifecycle', 'logging', 'metrics', 'notification', 'object-lock', 'ownershipControls', 'partNumber', 'policy', 'policyStatus',
-  'publicAccessBlock', 'replication', 'requestPayment', 'restore', 'retention', 'select', 'session', 'tagging', 'torrent', 'uploadId',
-  'uploads', 'website',
+  'accelerate',
+  'acl',
+  'analytics',
+  'attributes',
+  'cors',
+  'delete',
+  'encryption',
+  'intelligent-tiering',
+  'inventory',
+  'legal-hold',
+  'lifecycle',
+  'logging',
+  'metrics',
+  'notification',
+  'object-lock',
+  'ownershipControls',
+  'partNumber',
+  'policy',
+  'policyStatus',
+  'publicAccessBlock',
+  'replication',
+  'requestPayment',
+  'restore',
+  'retention',
+  'select',
+  'session',
+  'tagging',
+  'torrent',
+  'uploadId',
+  'uploads',
+  'website',
 ];
 
 export class S3Endpoint {
@@ -64,7 +91,8 @@ export class S3Endpoint {
       resource = refuseNul(decode(rawPath), rawPath);
       const query = new URLSearchParams(rawQuery);
       for (const [name, value] of query) {
-        if (value.includes('\0')) throw new S3Error('InvalidArgument', `The ${name} parameter cannot contain the character U+0000`, { fields: { ArgumentName: name } });
+        if (value.includes('\0'))
+          throw new S3Error('InvalidArgument', `The ${name} parameter cannot contain the character U+0000`, { fields: { ArgumentName: name } });
       }
       const { credential, signing } = this.authenticate(req, rawPath, rawQuery);
       const slash = rawPath.indexOf('/', 1);
@@ -189,11 +217,16 @@ function decode(text: string): string {
 
 /** Bucket names and keys never hold U+0000: PostgreSQL cannot store it, and both stores must agree (docs/decisions.md). */
 function refuseNul(path: string, rawPath: string): string {
-  if (path.includes('\0')) throw new S3Error('InvalidURI', `Couldn't parse the specified URI: ${rawPath} holds the character U+0000 (%00), which a bucket name or key cannot contain.`);
+  if (path.includes('\0'))
+    throw new S3Error(
+      'InvalidURI',
+      `Couldn't parse the specified URI: ${rawPath} holds the character U+0000 (%00), which a bucket name or key cannot contain.`,
+    );
   return path;
 }
 
-const methodNotAllowed = (c: S3Call, resourceType: string) => new S3Error('MethodNotAllowed', undefined, { fields: { Method: c.method, ResourceType: resourceType } });
+const methodNotAllowed = (c: S3Call, resourceType: string) =>
+  new S3Error('MethodNotAllowed', undefined, { fields: { Method: c.method, ResourceType: resourceType } });
 
 /** Maps the verifier's refusals to S3's codes: a bad signature is SignatureDoesNotMatch, an expired URL AccessDenied. */
 function authError(err: ServiceError, presigned: boolean): S3Error {
@@ -205,7 +238,8 @@ function authError(err: ServiceError, presigned: boolean): S3Error {
     case 'IncompleteSignatureException':
       return new S3Error(presigned ? 'AuthorizationQueryParametersError' : 'AuthorizationHeaderMalformed', err.message);
     case 'InvalidSignatureException':
-      if (/^Signature (expired|not yet current)/.test(err.message)) return presigned ? new S3Error('AccessDenied', 'Request has expired') : new S3Error('RequestTimeTooSkewed', err.message);
+      if (/^Signature (expired|not yet current)/.test(err.message))
+        return presigned ? new S3Error('AccessDenied', 'Request has expired') : new S3Error('RequestTimeTooSkewed', err.message);
       if (err.message.includes('x-amz-content-sha256')) return new S3Error('XAmzContentSHA256Mismatch');
       if (err.message.includes("'host'")) return new S3Error('AccessDenied', err.message);
       return new S3Error('SignatureDoesNotMatch');

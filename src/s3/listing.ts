@@ -48,7 +48,10 @@ export async function scan(db: Db, o: ScanOptions): Promise<{ entries: Entry[]; 
       q = q.where((eb) =>
         eb.or([
           eb('object_key', '>', cur.key),
-          eb.and([eb('object_key', '=', cur.key), eb.or([eb('created_at', '<', v.created_at), eb.and([eb('created_at', '=', v.created_at), eb('version_id', '<', v.version_id)])])]),
+          eb.and([
+            eb('object_key', '=', cur.key),
+            eb.or([eb('created_at', '<', v.created_at), eb.and([eb('created_at', '=', v.created_at), eb('version_id', '<', v.version_id)])]),
+          ]),
         ]),
       );
     } else if (cur) {

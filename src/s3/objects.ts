@@ -10,7 +10,8 @@ const MAX_METADATA_BYTES = 2048;
 const DEFAULT_CONTENT_TYPE = 'binary/octet-stream';
 
 function checkKey(key: string): void {
-  if (Buffer.byteLength(key) > MAX_KEY_BYTES) throw new S3Error('KeyTooLongError', undefined, { fields: { Size: String(Buffer.byteLength(key)), MaxSizeAllowed: String(MAX_KEY_BYTES) } });
+  if (Buffer.byteLength(key) > MAX_KEY_BYTES)
+    throw new S3Error('KeyTooLongError', undefined, { fields: { Size: String(Buffer.byteLength(key)), MaxSizeAllowed: String(MAX_KEY_BYTES) } });
 }
 
 async function bucketOrFail(c: S3Call): Promise<S3BucketRow> {
@@ -29,7 +30,8 @@ function userMetadata(c: S3Call): Record<string, string> {
     meta[short] = text;
     bytes += Buffer.byteLength(short) + Buffer.byteLength(text);
   }
-  if (bytes > MAX_METADATA_BYTES) throw new S3Error('MetadataTooLarge', undefined, { fields: { Size: String(bytes), MaxSizeAllowed: String(MAX_METADATA_BYTES) } });
+  if (bytes > MAX_METADATA_BYTES)
+    throw new S3Error('MetadataTooLarge', undefined, { fields: { Size: String(bytes), MaxSizeAllowed: String(MAX_METADATA_BYTES) } });
   return meta;
 }
 
@@ -81,7 +83,11 @@ async function resolve(c: S3Call): Promise<{ bucket: S3BucketRow; row: S3ObjectR
   }
   if (row.delete_marker) {
     const headers = { 'x-amz-delete-marker': 'true', 'x-amz-version-id': row.version_id };
-    if (versionId !== undefined) throw new S3Error('MethodNotAllowed', undefined, { headers: { ...headers, allow: 'DELETE' }, fields: { Method: c.method, ResourceType: 'DeleteMarker' } });
+    if (versionId !== undefined)
+      throw new S3Error('MethodNotAllowed', undefined, {
+        headers: { ...headers, allow: 'DELETE' },
+        fields: { Method: c.method, ResourceType: 'DeleteMarker' },
+      });
     throw new S3Error('NoSuchKey', undefined, { headers, fields: { Key: c.key! } });
   }
   return { bucket, row };
@@ -142,7 +148,8 @@ export async function getObject(c: S3Call, head: boolean): Promise<S3Response> {
     'accept-ranges': 'bytes',
   };
   if (showsVersion(bucket, row.version_id)) headers['x-amz-version-id'] = row.version_id;
-  for (const [name, value] of Object.entries(row.user_metadata ? (JSON.parse(row.user_metadata) as Record<string, string>) : {})) headers[`x-amz-meta-${name}`] = value;
+  for (const [name, value] of Object.entries(row.user_metadata ? (JSON.parse(row.user_metadata) as Record<string, string>) : {}))
+    headers[`x-amz-meta-${name}`] = value;
   if (range) headers['content-range'] = `bytes ${range.start}-${range.end}/${row.size}`;
   if (row.checksum && !range && header(c.headers, 'x-amz-checksum-mode')?.toUpperCase() === 'ENABLED') {
     const colon = row.checksum.indexOf(':');
@@ -150,7 +157,10 @@ export async function getObject(c: S3Call, head: boolean): Promise<S3Response> {
     headers['x-amz-checksum-type'] = 'FULL_OBJECT';
   }
   for (const [param, value] of c.query) {
-    if (param.startsWith('response-') && ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'].includes(param.slice(9))) {
+    if (
+      param.startsWith('response-') &&
+      ['content-type', 'content-language', 'expires', 'cache-control', 'content-disposition', 'content-encoding'].includes(param.slice(9))
+    ) {
       headers[param.slice(9)] = value;
     }
   }

@@ -69,7 +69,10 @@ export async function receiveBody(source: Readable, headers: Headers, sink: Writ
     if (!algorithm) throw new S3Error('InvalidRequest', `Flotilla does not support the checksum ${name}`);
     wanted.push({ algorithm, name, value: Array.isArray(value) ? value[0] : value });
   }
-  for (const name of (header(headers, 'x-amz-trailer') ?? '').split(',').map((t) => t.trim().toLowerCase()).filter(Boolean)) {
+  for (const name of (header(headers, 'x-amz-trailer') ?? '')
+    .split(',')
+    .map((t) => t.trim().toLowerCase())
+    .filter(Boolean)) {
     if (!chunked) throw new S3Error('InvalidRequest', 'x-amz-trailer needs an aws-chunked body');
     const algorithm = algorithmOfHeader(name);
     if (!algorithm) throw new S3Error('InvalidRequest', `Flotilla does not support the trailer ${name}`);
@@ -109,7 +112,8 @@ export async function receiveBody(source: Readable, headers: Headers, sink: Writ
 
   const { md5, sha256Hex, checksum: computed } = digests.finish();
   if (decodedLength !== undefined && digests.size !== decodedLength) throw new S3Error('IncompleteBody');
-  if (hexSha256 && !chunked && sha256Hex !== hexSha256) throw new S3Error('XAmzContentSHA256Mismatch', undefined, { fields: { ClientComputedContentSHA256: hexSha256, S3ComputedContentSHA256: sha256Hex! } });
+  if (hexSha256 && !chunked && sha256Hex !== hexSha256)
+    throw new S3Error('XAmzContentSHA256Mismatch', undefined, { fields: { ClientComputedContentSHA256: hexSha256, S3ComputedContentSHA256: sha256Hex! } });
   if (expectedMd5 && !md5.equals(expectedMd5)) throw new S3Error('BadDigest', 'The Content-MD5 you specified did not match what we received.');
   let stored: Received['checksum'];
   if (checksum) {

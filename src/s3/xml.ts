@@ -62,18 +62,27 @@ export type XmlChild = XmlNode | undefined | false;
 
 function render(node: XmlNode): string {
   const [name, content] = node;
-  if (Array.isArray(content)) return `<${name}>${content.filter((c): c is XmlNode => Boolean(c)).map(render).join('')}</${name}>`;
+  if (Array.isArray(content))
+    return `<${name}>${content
+      .filter((c): c is XmlNode => Boolean(c))
+      .map(render)
+      .join('')}</${name}>`;
   return `<${name}>${escapeXml(String(content))}</${name}>`;
 }
 
 /** A whole XML document whose root carries S3's namespace. */
 export function xmlDocument(root: string, children: XmlChild[]): string {
-  const body = children.filter((c): c is XmlNode => Boolean(c)).map(render).join('');
+  const body = children
+    .filter((c): c is XmlNode => Boolean(c))
+    .map(render)
+    .join('');
   return `<?xml version="1.0" encoding="UTF-8"?>\n<${root} xmlns="${S3_NAMESPACE}">${body}</${root}>`;
 }
 
 export function errorDocument(err: S3Error, resource: string, requestId: string): string {
-  const fields = Object.entries(err.extra.fields ?? {}).map(([k, v]) => render([k, v])).join('');
+  const fields = Object.entries(err.extra.fields ?? {})
+    .map(([k, v]) => render([k, v]))
+    .join('');
   return (
     `<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>${escapeXml(err.code)}</Code><Message>${escapeXml(err.message)}</Message>` +
     `${fields}<Resource>${escapeXml(resource)}</Resource><RequestId>${requestId}</RequestId></Error>`
@@ -90,7 +99,10 @@ export const httpTime = (ms: number) => new Date(ms).toUTCString();
  * checks the root element and returns the text of the named leaf elements. Throws MalformedXML otherwise.
  */
 export function readSmallXml(body: string, root: string, leaves: string[]): Record<string, string | undefined> {
-  const text = body.replace(/^\uFEFF/, '').replace(/<\?xml[^>]*\?>/, '').trim();
+  const text = body
+    .replace(/^\uFEFF/, '')
+    .replace(/<\?xml[^>]*\?>/, '')
+    .trim();
   const rootMatch = new RegExp(`^<${root}(\\s[^>]*)?(/>|>([\\s\\S]*)</${root}>)$`).exec(text);
   if (!rootMatch) throw new S3Error('MalformedXML');
   const inner = rootMatch[3] ?? '';

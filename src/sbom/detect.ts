@@ -2,16 +2,11 @@
 // names are free text, and a mislabelled file must get the same verdict as a labelled one.
 import type { SbomFormat } from './types.ts';
 
-export type Sniffed =
-  | { kind: 'zip' }
-  | { kind: 'json'; offset: number }
-  | { kind: 'xml'; offset: number }
-  | { kind: 'unknown'; message: string };
+export type Sniffed = { kind: 'zip' } | { kind: 'json'; offset: number } | { kind: 'xml'; offset: number } | { kind: 'unknown'; message: string };
 
 /** Local file header (PK\3\4) or an empty archive's end-of-central-directory record (PK\5\6). */
 export function isZip(bytes: Uint8Array): boolean {
-  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b &&
-    ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
+  return bytes.length >= 4 && bytes[0] === 0x50 && bytes[1] === 0x4b && ((bytes[2] === 3 && bytes[3] === 4) || (bytes[2] === 5 && bytes[3] === 6));
 }
 
 const HEAD_BYTES = 4096;
@@ -55,9 +50,7 @@ export function sniff(bytes: Uint8Array): Sniffed {
   return { kind: 'unknown', message: `not a JSON or XML document (starts with ${shown}); expected CycloneDX JSON/XML or SPDX JSON` };
 }
 
-export type JsonClass =
-  | { ok: true; format: SbomFormat; label: string }
-  | { ok: false; format?: string; message: string };
+export type JsonClass = { ok: true; format: SbomFormat; label: string } | { ok: false; format?: string; message: string };
 
 const CDX_JSON: Record<string, SbomFormat> = {
   '1.4': 'cyclonedx-json-1.4',
@@ -71,7 +64,7 @@ const SPDX_JSON: Record<string, SbomFormat> = {
 
 function describe(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}…` : value);
-  return value === undefined ? 'missing' : JSON.stringify(value)?.slice(0, 40) ?? String(value);
+  return value === undefined ? 'missing' : (JSON.stringify(value)?.slice(0, 40) ?? String(value));
 }
 
 /** Dispatch a parsed JSON document on bomFormat/specVersion (CycloneDX) or spdxVersion (SPDX 2.x). */

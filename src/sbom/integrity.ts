@@ -20,8 +20,7 @@ export class Findings {
 }
 
 /** JSON pointer segment escaping (RFC 6901). */
-const seg = (k: string | number): string =>
-  typeof k === 'number' || !/[~/]/.test(k) ? `/${k}` : `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`;
+const seg = (k: string | number): string => (typeof k === 'number' || !/[~/]/.test(k) ? `/${k}` : `/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`);
 
 interface CheckedExpression {
   parse: LicenseParse;
@@ -44,12 +43,7 @@ function checked(expr: string): CheckedExpression {
 
 const resolvePath = (p: string | (() => string)): string => (typeof p === 'string' ? p : p());
 
-export function checkLicenseExpression(
-  out: Findings,
-  path: string | (() => string),
-  expr: string,
-  declaredRefs?: ReadonlySet<string>,
-): void {
+export function checkLicenseExpression(out: Findings, path: string | (() => string), expr: string, declaredRefs?: ReadonlySet<string>): void {
   if (expr === 'NONE' || expr === 'NOASSERTION') return;
   const { parse: r, unknownIds } = checked(expr);
   if (!r.ok) {
@@ -139,7 +133,8 @@ function spdxFindings(d: Obj): Finding[] {
   const docRefs = new Set<string>();
   arr(d.externalDocumentRefs).forEach((r, i) => {
     if (!isObj(r) || typeof r.externalDocumentId !== 'string') return;
-    if (!DOC_REF.test(r.externalDocumentId)) out.add(ptr('externalDocumentRefs', i, 'externalDocumentId'), `'${r.externalDocumentId}' does not match DocumentRef-[A-Za-z0-9.-]+`);
+    if (!DOC_REF.test(r.externalDocumentId))
+      out.add(ptr('externalDocumentRefs', i, 'externalDocumentId'), `'${r.externalDocumentId}' does not match DocumentRef-[A-Za-z0-9.-]+`);
     docRefs.add(r.externalDocumentId);
   });
   // Why `ref` does not resolve, or null. Paths are built by the callers only for what is reported.

@@ -11,8 +11,10 @@ type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
 // ajv-formats is CommonJS with `exports.default`; under NodeNext the default import's type is the
 // module object, at run time it is the function itself. Accept both.
-const addFormats = ((formatsPlugin as unknown as { default?: typeof formatsPlugin }).default ??
-  formatsPlugin) as unknown as (ajv: Ajv, formats: string[]) => Ajv;
+const addFormats = ((formatsPlugin as unknown as { default?: typeof formatsPlugin }).default ?? formatsPlugin) as unknown as (
+  ajv: Ajv,
+  formats: string[],
+) => Ajv;
 
 const SCHEMA_DIR = new URL('./schemas/', import.meta.url);
 
@@ -65,7 +67,8 @@ export function withLenientSpdx23Enums<T extends Json>(schema: T): T {
 // ajv-formats lacks these two. iri-reference: always true, as cyclonedx-library does (the draft2019
 // plugin rejects valid URNs, sbom.md §3). idn-email: dot-atom local part (any non-ASCII allowed,
 // RFC 6531) @ a domain of Unicode letter/digit labels.
-const IDN_EMAIL = /^[^\s@"(),:;<>[\\\].]+(?:\.[^\s@"(),:;<>[\\\].]+)*@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*$/u;
+const IDN_EMAIL =
+  /^[^\s@"(),:;<>[\\\].]+(?:\.[^\s@"(),:;<>[\\\].]+)*@[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?(?:\.[\p{L}\p{N}](?:[\p{L}\p{N}-]*[\p{L}\p{N}])?)*$/u;
 export const idnEmail = (s: string): boolean => s.length <= 320 && IDN_EMAIL.test(s);
 
 // A code keyword, not a `validate` one: ajv inlines a direct call, instead of building a context
@@ -172,9 +175,7 @@ export function toFinding(err: ErrorObject): Finding & { rule: string } {
   };
 }
 
-export type SchemaOutcome =
-  | { valid: true }
-  | { valid: false; first: Finding & { rule: string }; all: Finding[] };
+export type SchemaOutcome = { valid: true } | { valid: false; first: Finding & { rule: string }; all: Finding[] };
 
 /**
  * Verdict from the fail-fast validator (the common, valid case pays nothing extra). Only an invalid

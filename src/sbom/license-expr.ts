@@ -4,9 +4,7 @@
 // Operators are upper-case (Annex D: matched case-sensitively); ids are [A-Za-z0-9.-]+.
 import { readFileSync } from 'node:fs';
 
-export type LicenseParse =
-  | { ok: true; licenseIds: string[]; licenseRefs: string[] }
-  | { ok: false; message: string };
+export type LicenseParse = { ok: true; licenseIds: string[]; licenseRefs: string[] } | { ok: false; message: string };
 
 const IDSTRING = /^[A-Za-z0-9.-]+$/;
 const LICENSE_REF = /^(?:DocumentRef-[A-Za-z0-9.-]+:)?LicenseRef-[A-Za-z0-9.-]+$/;

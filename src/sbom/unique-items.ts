@@ -34,14 +34,14 @@ export function structuralHash(v: unknown, seed: number): number {
       if (v === null) return mix(seed ^ 0x6e11);
       if (Array.isArray(v)) {
         let h = seed ^ 0x5b5d ^ v.length;
-        for (let i = 0; i < v.length; i++) h = Math.imul(h, M1) + structuralHash(v[i], seed) | 0;
+        for (let i = 0; i < v.length; i++) h = (Math.imul(h, M1) + structuralHash(v[i], seed)) | 0;
         return mix(h);
       }
       const o = v as Record<string, unknown>;
       let sum = 0;
       let n = 0;
       for (const k in o) {
-        sum = sum + mix(hashString(k, seed) ^ Math.imul(structuralHash(o[k], seed), M2)) | 0;
+        sum = (sum + mix(hashString(k, seed) ^ Math.imul(structuralHash(o[k], seed), M2))) | 0;
         n++;
       }
       return mix(sum ^ Math.imul(n, M1) ^ 0x7b7d);
@@ -102,12 +102,12 @@ function shallowTag(x: unknown, seed: number): number {
 function shallowHash(v: object, seed: number): number {
   if (Array.isArray(v)) {
     let h = seed ^ 0x5b5d ^ v.length;
-    for (let i = 0; i < v.length; i++) h = Math.imul(h, M1) + shallowTag(v[i], seed) | 0;
+    for (let i = 0; i < v.length; i++) h = (Math.imul(h, M1) + shallowTag(v[i], seed)) | 0;
     return mix(h);
   }
   const o = v as Record<string, unknown>;
   let sum = 0;
-  for (const k in o) sum = sum + mix(hashString(k, seed) ^ Math.imul(shallowTag(o[k], seed), M2)) | 0;
+  for (const k in o) sum = (sum + mix(hashString(k, seed) ^ Math.imul(shallowTag(o[k], seed), M2))) | 0;
   return mix(sum ^ 0x7b7d);
 }
 

@@ -68,8 +68,11 @@ function validateJson(bytes: Uint8Array, fileName: string, ctx: SbomContext): Fi
   const heap = parseWouldExhaustHeap(buf);
   if (heap) {
     const mib = (n: number) => Math.ceil(n / 1048576);
-    return failed(fileName, 'FILE_SIZE_LIMIT_EXCEEDED',
-      `too large to validate within the validator's memory: parsing needs up to ${mib(heap.need)} MiB of heap, ${mib(heap.free)} MiB can be spared`);
+    return failed(
+      fileName,
+      'FILE_SIZE_LIMIT_EXCEEDED',
+      `too large to validate within the validator's memory: parsing needs up to ${mib(heap.need)} MiB of heap, ${mib(heap.free)} MiB can be spared`,
+    );
   }
   const start = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0; // UTF-8 BOM
   let text: string;

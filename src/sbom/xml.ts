@@ -81,16 +81,10 @@ function xmlIntegrity(m: Lib, doc: XmlDocumentT, ns: string): Finding[] {
   });
 }
 
-export type XmlOutcome =
-  | { ok: true; format: XmlFormat; warnings: Finding[] }
-  | { ok: false; format?: string; message: string; errors: Finding[] };
+export type XmlOutcome = { ok: true; format: XmlFormat; warnings: Finding[] } | { ok: false; format?: string; message: string; errors: Finding[] };
 
 /** Parse, identify by root namespace, then validate against the matching XSD. */
-export async function validateCycloneDxXml(
-  bytes: Uint8Array,
-  accepted: ReadonlySet<SbomFormat>,
-  maxFindings: number,
-): Promise<XmlOutcome> {
+export async function validateCycloneDxXml(bytes: Uint8Array, accepted: ReadonlySet<SbomFormat>, maxFindings: number): Promise<XmlOutcome> {
   const m = await lib();
   xmlBytes += bytes.length;
   let doc: XmlDocumentT;

@@ -18,10 +18,8 @@ export type ValidateOne = (bytes: Uint8Array, fileName: string) => Promise<FileR
 
 function open(buf: Buffer): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
-    yauzl.fromBuffer(
-      buf,
-      { lazyEntries: true, strictFileNames: true, validateEntrySizes: true, decodeStrings: true, autoClose: false },
-      (err, zip) => (err ? reject(err) : resolve(zip)),
+    yauzl.fromBuffer(buf, { lazyEntries: true, strictFileNames: true, validateEntrySizes: true, decodeStrings: true, autoClose: false }, (err, zip) =>
+      err ? reject(err) : resolve(zip),
     );
   });
 }
@@ -90,7 +88,8 @@ function inflate(zip: ZipFile, entry: Entry, limits: SbomLimits): Promise<Inflat
       });
       stream.on('end', () => {
         if (n !== expected) return done({ ok: false, code: 'INCOMPATIBLE_FORMAT', message: `zip entry size does not match its header (${n} != ${expected})` });
-        if (crc32(buf) >>> 0 !== entry.crc32 >>> 0) return done({ ok: false, code: 'INCOMPATIBLE_FORMAT', message: 'zip entry CRC-32 mismatch: the archive is corrupt' });
+        if (crc32(buf) >>> 0 !== entry.crc32 >>> 0)
+          return done({ ok: false, code: 'INCOMPATIBLE_FORMAT', message: 'zip entry CRC-32 mismatch: the archive is corrupt' });
         done({ ok: true, bytes: buf });
       });
     });
@@ -100,7 +99,8 @@ function inflate(zip: ZipFile, entry: Entry, limits: SbomLimits): Promise<Inflat
 /** Header-only verdict for an entry, or null when it may be inflated. */
 function precheck(e: Entry, limits: SbomLimits): { code: SbomErrorCode; message: string } | null {
   if (e.isEncrypted()) return { code: 'INCOMPATIBLE_FORMAT', message: 'encrypted zip entries are not supported' };
-  if (NESTED_ARCHIVE.test(e.fileName)) return { code: 'INCOMPATIBLE_FORMAT', message: 'nested archives are not supported: put the SBOM files directly in the zip' };
+  if (NESTED_ARCHIVE.test(e.fileName))
+    return { code: 'INCOMPATIBLE_FORMAT', message: 'nested archives are not supported: put the SBOM files directly in the zip' };
   if (e.compressionMethod !== 0 && e.compressionMethod !== 8) {
     return { code: 'INCOMPATIBLE_FORMAT', message: `zip compression method ${e.compressionMethod} is not supported (only stored and deflate)` };
   }
@@ -125,7 +125,9 @@ export async function validateZip(bytes: Uint8Array, archiveName: string, limits
   }
   try {
     if (zip.entryCount > rawEntryCap(limits)) {
-      return [failed(archiveName, 'FILE_SIZE_LIMIT_EXCEEDED', `zip archive has ${zip.entryCount} entries; at most ${limits.maxZipEntries} SBOM files are accepted`)];
+      return [
+        failed(archiveName, 'FILE_SIZE_LIMIT_EXCEEDED', `zip archive has ${zip.entryCount} entries; at most ${limits.maxZipEntries} SBOM files are accepted`),
+      ];
     }
     let entries: Entry[];
     try {

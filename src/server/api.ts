@@ -120,7 +120,10 @@ export class Api {
     if (auth.mode === 'off') return readCredential(req);
     // AWS documents presigned URLs for S3 (and the MQTT WebSocket gateway), not for these JSON APIs (docs/decisions.md).
     if (isPresigned(req)) {
-      throw new ServiceError('MissingAuthenticationTokenException', 'Missing Authentication Token: presigned (query string) signatures are not accepted here; sign with the Authorization header');
+      throw new ServiceError(
+        'MissingAuthenticationTokenException',
+        'Missing Authentication Token: presigned (query string) signatures are not accepted here; sign with the Authorization header',
+      );
     }
     return verifySignature(req, (key) => auth.credentials.get(key), Date.now());
   }
@@ -191,7 +194,11 @@ export class Api {
         const prior = await replay(tx);
         if (prior) return prior;
         const encoded = await run(tx);
-        await idempotency.put(tx, { ...scope, operation: opName, token, request_hash: requestHash, response: String(encoded.body), created_at: Date.now() }, since);
+        await idempotency.put(
+          tx,
+          { ...scope, operation: opName, token, request_hash: requestHash, response: String(encoded.body), created_at: Date.now() },
+          since,
+        );
         return encoded;
       });
     } catch (err) {
@@ -211,7 +218,9 @@ export class Api {
     } else if (err instanceof BlobUnavailableError) {
       // A dependency that did not answer: the operation's modelled unavailability, else its internal error.
       this.options.log.warn({ err: err.message, requestId }, 'object storage unavailable');
-      const code = ['ServiceUnavailableException', 'InternalServerException', 'InternalFailureException'].find((e) => operation?.errors.includes(e)) ?? 'InternalFailureException';
+      const code =
+        ['ServiceUnavailableException', 'InternalServerException', 'InternalFailureException'].find((e) => operation?.errors.includes(e)) ??
+        'InternalFailureException';
       error = new ServiceError(code, err.message);
     } else {
       this.options.log.error({ err, requestId }, 'request failed');
@@ -236,7 +245,11 @@ function validationCode(operation: Operation): string {
 function stableJson(value: unknown): string {
   return JSON.stringify(value, (_key, v) =>
     v && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Date) && !Buffer.isBuffer(v)
-      ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, v[k]]))
+      ? Object.fromEntries(
+          Object.keys(v)
+            .sort()
+            .map((k) => [k, v[k]]),
+        )
       : v,
   );
 }

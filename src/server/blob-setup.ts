@@ -50,7 +50,14 @@ export async function openBlob(settings: BlobSettings, store: Store, server: { a
   const objects = new ObjectStore(store, files);
   const orphans = await objects.removeOrphans(ORPHAN_AGE_MS);
   if (orphans) log.info({ removed: orphans }, 'removed object files no metadata row refers to');
-  const endpoint = new S3Endpoint({ objects, auth: { mode: settings.auth, credentials: settings.credentials }, account: settings.account, region: settings.region, maxObjectSize: settings.maxObjectSize, log });
+  const endpoint = new S3Endpoint({
+    objects,
+    auth: { mode: settings.auth, credentials: settings.credentials },
+    account: settings.account,
+    region: settings.region,
+    maxObjectSize: settings.maxObjectSize,
+    log,
+  });
   const blob = new EmbeddedBlobStore(objects, settings, server);
   return { blob, endpoint, reset: () => files.removeAll(), close: async () => {} };
 }

@@ -93,11 +93,13 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
   const maxObjectSize = options.maxObjectSize ?? 5 * 1024 ** 3;
   if (!Number.isSafeInteger(maxObjectSize) || maxObjectSize < 0) throw new ConfigError(`--max-object-size must be a number of bytes, not ${maxObjectSize}`);
   const blobTimeoutMs = options.blobTimeoutMs ?? 5000;
-  if (!Number.isSafeInteger(blobTimeoutMs) || blobTimeoutMs < 1) throw new ConfigError(`--blob-timeout-ms must be a whole number of milliseconds of at least 1, not ${blobTimeoutMs}`);
+  if (!Number.isSafeInteger(blobTimeoutMs) || blobTimeoutMs < 1)
+    throw new ConfigError(`--blob-timeout-ms must be a whole number of milliseconds of at least 1, not ${blobTimeoutMs}`);
   const shutdownTimeout = options.shutdownTimeout ?? 10;
   if (!Number.isFinite(shutdownTimeout) || shutdownTimeout < 0) throw new ConfigError(`--shutdown-timeout must be a number of seconds, not ${shutdownTimeout}`);
   const requestTimeoutMs = options.requestTimeoutMs ?? 15 * 60 * 1000;
-  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 1) throw new ConfigError(`--request-timeout-ms must be a whole number of milliseconds, not ${requestTimeoutMs}`);
+  if (!Number.isSafeInteger(requestTimeoutMs) || requestTimeoutMs < 1)
+    throw new ConfigError(`--request-timeout-ms must be a whole number of milliseconds, not ${requestTimeoutMs}`);
   const account = options.account ?? '000000000000';
   if (!/^\d{12}$/.test(account)) throw new ConfigError(`--account must be 12 digits, not ${account}`);
   const credentials = parseCredentials(options.credentials ?? '');
@@ -130,7 +132,8 @@ export function resolveConfig(options: FlotillaOptions): FlotillaConfig {
     logLevel: options.logLevel ?? 'info',
     sbom: resolveSbom(options),
     timeScale: wholeNumber('--time-scale', options.timeScale ?? 1),
-    maxExecutionsPerMinute: options.maxExecutionsPerMinute === undefined ? undefined : wholeNumber('--max-executions-per-minute', options.maxExecutionsPerMinute),
+    maxExecutionsPerMinute:
+      options.maxExecutionsPerMinute === undefined ? undefined : wholeNumber('--max-executions-per-minute', options.maxExecutionsPerMinute),
   };
 }
 
@@ -173,7 +176,8 @@ function parsedUrl(value: string): URL | undefined {
 function checkBlob(value: string): string {
   if (value === 'embedded') return value;
   const url = parsedUrl(value);
-  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`--blob must be embedded or the http(s) URL of an S3 endpoint, not ${value}`);
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:'))
+    throw new ConfigError(`--blob must be embedded or the http(s) URL of an S3 endpoint, not ${value}`);
   return value;
 }
 
@@ -193,7 +197,10 @@ function checkPort(flag: string, port: number): number {
 
 function parseCredentials(text: string): Map<string, string> {
   const keys = new Map<string, string>();
-  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const pair of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const colon = pair.indexOf(':');
     if (colon <= 0 || colon === pair.length - 1) throw new ConfigError(`--credentials takes ACCESS_KEY_ID:SECRET pairs separated by commas`);
     keys.set(pair.slice(0, colon), pair.slice(colon + 1));

@@ -6,7 +6,12 @@ import Fastify from 'fastify';
 
 const { errorCodes } = Fastify; // through the default export: the build inlines Fastify as one CommonJS file (scripts/build.mjs)
 
-export function readBufferedBody(payload: Readable, contentLengthHeader: string | undefined, limit: number, done: (err: Error | null, body?: Buffer) => void): void {
+export function readBufferedBody(
+  payload: Readable,
+  contentLengthHeader: string | undefined,
+  limit: number,
+  done: (err: Error | null, body?: Buffer) => void,
+): void {
   const contentLength = Number(contentLengthHeader);
   if (contentLength > limit) {
     done(new errorCodes.FST_ERR_CTP_BODY_TOO_LARGE());

@@ -72,7 +72,15 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     throw err;
   }
   server.blob = blob.blob;
-  const api = new Api({ store, auth: { mode: config.auth, credentials: config.credentials }, account: config.account, region: config.region, server, handlers, log: logger });
+  const api = new Api({
+    store,
+    auth: { mode: config.auth, credentials: config.credentials },
+    account: config.account,
+    region: config.region,
+    server,
+    handlers,
+    log: logger,
+  });
 
   const clock = new Clock(config.timeScale);
   if (clock.scale > 1) logger.info({ timeScale: clock.scale }, `rehearsal mode: the rollout engine's clocks run ${clock.scale}x faster`);
@@ -91,7 +99,11 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
 
   // Device requests on AWS's reserved topics go to the first of these that accepts the topic.
   // In-process handlers given by the embedding code (tests) come first.
-  const topicHandlers: TopicHandler[] = [...(options.topicHandlers ?? []), jobsTopicHandler({ store, blob: blob.blob, log: logger }), shadowTopicHandler({ store, log: logger })];
+  const topicHandlers: TopicHandler[] = [
+    ...(options.topicHandlers ?? []),
+    jobsTopicHandler({ store, blob: blob.blob, log: logger }),
+    shadowTopicHandler({ store, log: logger }),
+  ];
   const scope = { account: config.account, region: config.region };
   const presence = new StorePresence(store, logger);
   const authorizer = openAuthorizer(scope);
@@ -107,7 +119,9 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
     throw err;
   }
   server.mqttUrl = bus?.url;
-  server.mqtt = bus ? { url: bus.url!, broker: bus instanceof EmbeddedBus ? 'embedded' : 'external', sharedSubscriptions: bus instanceof EmbeddedBus ? undefined : bus.shared } : undefined;
+  server.mqtt = bus
+    ? { url: bus.url!, broker: bus instanceof EmbeddedBus ? 'embedded' : 'external', sharedSubscriptions: bus instanceof EmbeddedBus ? undefined : bus.shared }
+    : undefined;
   // MQTT over WebSocket needs the embedded broker; with an external one devices use that broker's own listeners.
   const closeWebSocket = bus instanceof EmbeddedBus ? serveMqttOverWebSocket(app.server, bus, config) : () => {};
 
@@ -148,9 +162,12 @@ export async function startFlotilla(options: FlotillaOptions = {}, log?: Logger)
   store.afterCommit(effectRunner.wake);
   await effectRunner.start();
 
-  const prune = setInterval(() => {
-    idempotency.pruneBefore(store.db, Date.now() - IDEMPOTENCY_WINDOW_MS).catch((err) => logger.warn({ err }, 'pruning client tokens failed'));
-  }, 60 * 60 * 1000);
+  const prune = setInterval(
+    () => {
+      idempotency.pruneBefore(store.db, Date.now() - IDEMPOTENCY_WINDOW_MS).catch((err) => logger.warn({ err }, 'pruning client tokens failed'));
+    },
+    60 * 60 * 1000,
+  );
   prune.unref();
 
   let stopping: Promise<void> | undefined;
@@ -193,7 +210,12 @@ function buildHttp(api: Api, store: Store, config: FlotillaConfig, logger: Logge
     connectionTimeout: IDLE_TIMEOUT_MS,
     maxRequestsPerSocket: REQUESTS_PER_SOCKET,
     // Node checks the request and headers deadlines every connectionsCheckingInterval (30 s by default).
-    http: { maxHeaderSize: HEADER_LIMIT, requestTimeout, headersTimeout, connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))) },
+    http: {
+      maxHeaderSize: HEADER_LIMIT,
+      requestTimeout,
+      headersTimeout,
+      connectionsCheckingInterval: Math.min(30_000, Math.max(100, Math.floor(headersTimeout / 4))),
+    },
     clientErrorHandler: (err, socket) => sendClientError(err, socket, requestTimeout),
     frameworkErrors: (err, _req, reply) => sendHttpError(err, reply, logger),
   });
@@ -271,7 +293,11 @@ function sendClientError(err: NodeJS.ErrnoException, socket: Duplex, requestTime
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'RequestHeaderSectionTooLarge', `Your request header section exceeds the maximum allowed size of ${HEADER_LIMIT} bytes`]
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? [408, 'RequestTimeoutException', `The request was not received in time: its headers within ${Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs)} ms, all of it within ${requestTimeoutMs} ms`]
+        ? [
+            408,
+            'RequestTimeoutException',
+            `The request was not received in time: its headers within ${Math.min(HEADERS_TIMEOUT_MS, requestTimeoutMs)} ms, all of it within ${requestTimeoutMs} ms`,
+          ]
         : [400, 'SerializationException', `Malformed HTTP request: ${err.message}`];
   // A response already on its way cannot be followed by another one: just close.
   const inFlight = (socket as Duplex & { _httpMessage?: { headersSent?: boolean } })._httpMessage?.headersSent;

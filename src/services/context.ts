@@ -46,8 +46,9 @@ export type Handler<I = any, O = any> = (((input: I, ctx: RequestContext) => Pro
  * Marks a write handler that opens its own transactions (ctx.store.transaction) instead of running inside the one the
  * API opens, so that what must follow the commit (signing document URLs) runs outside it.
  */
-export const ownTransaction = <I, O>(handler: (input: I, ctx: RequestContext) => Promise<O>): ((input: I, ctx: RequestContext) => Promise<O>) & { ownTransaction: true } =>
-  Object.assign(handler, { ownTransaction: true as const });
+export const ownTransaction = <I, O>(
+  handler: (input: I, ctx: RequestContext) => Promise<O>,
+): ((input: I, ctx: RequestContext) => Promise<O>) & { ownTransaction: true } => Object.assign(handler, { ownTransaction: true as const });
 export type HandlerMap = Record<string, Handler>;
 
 type InputOf<S extends ServiceName, Op extends keyof ServiceOperations[S]> = ServiceOperations[S][Op] extends { input: infer I } ? I : never;
@@ -62,7 +63,9 @@ type OutputOf<S extends ServiceName, Op extends keyof ServiceOperations[S]> = Se
  * object storage is a PhasedHandler (`phased({ prefetch, run })`), typed the same way.
  */
 export type Handlers<S extends ServiceName> = {
-  [Op in keyof ServiceOperations[S]]?: ((input: InputOf<S, Op>, ctx: RequestContext) => Promise<OutputOf<S, Op>>) | PhasedHandler<InputOf<S, Op>, OutputOf<S, Op>>;
+  [Op in keyof ServiceOperations[S]]?:
+    | ((input: InputOf<S, Op>, ctx: RequestContext) => Promise<OutputOf<S, Op>>)
+    | PhasedHandler<InputOf<S, Op>, OutputOf<S, Op>>;
 };
 
 /** Declares a PhasedHandler with its prefetched data's type inferred. */

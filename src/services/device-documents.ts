@@ -16,7 +16,14 @@ const PRESIGN_TIMEOUT_MS = 5000;
 
 const keyOf = (loc: S3Location) => JSON.stringify([loc.bucket, loc.key, loc.versionId ?? null]);
 
-export async function documentForDevice(db: Db, blob: BlobStore | undefined, scope: Scope, job: JobRow, thingName: string, executionNumber: number): Promise<string> {
+export async function documentForDevice(
+  db: Db,
+  blob: BlobStore | undefined,
+  scope: Scope,
+  job: JobRow,
+  thingName: string,
+  executionNumber: number,
+): Promise<string> {
   const document = bindExecutionVariables(job.document, { thingName, jobId: job.job_id, executionNumber: String(executionNumber) });
   if (!blob || !needsPresigning(document)) return document;
 

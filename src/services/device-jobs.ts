@@ -5,7 +5,14 @@
 // notifications); job documents are rendered after it commits. Times on this plane are epoch seconds.
 import type { BlobStore } from '../blob/blob.ts';
 import type { Scope } from '../domain/arn.ts';
-import { deviceDescribe, deviceUpdate, startNext, type ExecutionRefusalKind, type ExecutionState, type ExecutionStatus } from '../domain/jobs/execution-state.ts';
+import {
+  deviceDescribe,
+  deviceUpdate,
+  startNext,
+  type ExecutionRefusalKind,
+  type ExecutionState,
+  type ExecutionStatus,
+} from '../domain/jobs/execution-state.ts';
 import { MAX_PENDING_LISTED, orderPending, type PendingExecution } from '../domain/jobs/notifications.ts';
 import type { TimeoutConfig } from '../domain/jobs/timeouts.ts';
 import { approximateSecondsBeforeTimedOut } from '../domain/jobs/timeouts.ts';
@@ -221,4 +228,7 @@ export class DeviceJobs {
 }
 
 const missing = (jobId: string, thingName: string, executionNumber?: number) =>
-  new DeviceJobsError('ResourceNotFound', `No execution${executionNumber !== undefined ? ` ${executionNumber}` : ''} of job ${jobId} exists on thing ${thingName}`);
+  new DeviceJobsError(
+    'ResourceNotFound',
+    `No execution${executionNumber !== undefined ? ` ${executionNumber}` : ''} of job ${jobId} exists on thing ${thingName}`,
+  );

@@ -5,7 +5,19 @@ import { invalidRequest } from '../protocol/errors.ts';
 import { eventConfigs, type EventConfig } from '../store/event-config.ts';
 import type { RequestContext } from './context.ts';
 
-const EVENT_TYPES = ['THING', 'THING_GROUP', 'THING_TYPE', 'THING_GROUP_MEMBERSHIP', 'THING_GROUP_HIERARCHY', 'THING_TYPE_ASSOCIATION', 'JOB', 'JOB_EXECUTION', 'POLICY', 'CERTIFICATE', 'CA_CERTIFICATE'];
+const EVENT_TYPES = [
+  'THING',
+  'THING_GROUP',
+  'THING_TYPE',
+  'THING_GROUP_MEMBERSHIP',
+  'THING_GROUP_HIERARCHY',
+  'THING_TYPE_ASSOCIATION',
+  'JOB',
+  'JOB_EXECUTION',
+  'POLICY',
+  'CERTIFICATE',
+  'CA_CERTIFICATE',
+];
 
 export const eventConfigurationHandlers = {
   async DescribeEventConfigurations(_input: IoT.DescribeEventConfigurationsRequest, ctx: RequestContext): Promise<IoT.DescribeEventConfigurationsResponse> {

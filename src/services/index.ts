@@ -20,7 +20,23 @@ import { shadowHandlers } from './shadows.ts';
 import { thingHandlers, thingTypeHandlers } from './things.ts';
 
 export const handlers: { [S in ServiceName]: Handlers<S> } = {
-  iot: { ...packageHandlers, ...packageVersionHandlers, ...sbomHandlers, ...packageConfigHandlers, ...tagHandlers, ...endpointHandlers, ...thingHandlers, ...thingTypeHandlers, ...thingGroupHandlers, ...billingGroupHandlers, ...indexingHandlers, ...jobHandlers, ...jobExecutionHandlers, ...jobTemplateHandlers, ...eventConfigurationHandlers },
+  iot: {
+    ...packageHandlers,
+    ...packageVersionHandlers,
+    ...sbomHandlers,
+    ...packageConfigHandlers,
+    ...tagHandlers,
+    ...endpointHandlers,
+    ...thingHandlers,
+    ...thingTypeHandlers,
+    ...thingGroupHandlers,
+    ...billingGroupHandlers,
+    ...indexingHandlers,
+    ...jobHandlers,
+    ...jobExecutionHandlers,
+    ...jobTemplateHandlers,
+    ...eventConfigurationHandlers,
+  },
   'iot-jobs-data': { ...jobsDataHandlers },
   iotdata: { ...shadowHandlers, ...iotDataHandlers },
 };

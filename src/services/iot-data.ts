@@ -36,7 +36,11 @@ export const iotDataHandlers: HandlerMap = {
       await retained.put(ctx.db, ctx.scope, topic, payload, qos, userProperties, ctx.now.getTime());
     }
     await effects.emit(ctx.db, ctx.scope, [
-      { kind: 'mqtt.publish', subject: topic, payload: { topic, payload: payload.toString('base64'), base64: true, qos, retain: input.retain ?? false, asRequest: true } },
+      {
+        kind: 'mqtt.publish',
+        subject: topic,
+        payload: { topic, payload: payload.toString('base64'), base64: true, qos, retain: input.retain ?? false, asRequest: true },
+      },
     ]);
     return {};
   },

@@ -36,7 +36,8 @@ export interface JobConfigs {
 /** Checks the configs a job or template carries; `timeoutConfig` decides whether TIMED_OUT retries are allowed. */
 export function checkConfigs(c: JobConfigs, effectiveTimeout: IoT.TimeoutConfig | undefined): void {
   const problems: string[] = [];
-  if (c.jobExecutionsRolloutConfig) problems.push(...checkRolloutConfig(c.jobExecutionsRolloutConfig as RolloutConfig).map((p) => `jobExecutionsRolloutConfig: ${p}`));
+  if (c.jobExecutionsRolloutConfig)
+    problems.push(...checkRolloutConfig(c.jobExecutionsRolloutConfig as RolloutConfig).map((p) => `jobExecutionsRolloutConfig: ${p}`));
   if (c.abortConfig) problems.push(...checkAbortConfig(c.abortConfig as AbortConfig));
   const minutes = c.timeoutConfig?.inProgressTimeoutInMinutes;
   if (minutes !== undefined) {
@@ -86,7 +87,6 @@ export async function resolveTargets(ctx: RequestContext, arns: string[]): Promi
   }
   return out;
 }
-
 
 /**
  * Reads the document a documentSource URL names from object storage, in CreateJob's prefetch. The size the store
@@ -183,7 +183,8 @@ export async function catalogFor(ctx: RequestContext, document: string, destinat
     }
     const row = rows.get(`${ref.packageName}/${name}`);
     if (!row) throw notFound(`Package version ${ref.packageName}/${name} of destinationPackageVersions does not exist`);
-    if (!USABLE.includes(row.status)) throw invalidRequest(`Package version ${ref.packageName}/${name} is ${row.status}; only PUBLISHED or DEPRECATED versions can be deployed`);
+    if (!USABLE.includes(row.status))
+      throw invalidRequest(`Package version ${ref.packageName}/${name} is ${row.status}; only PUBLISHED or DEPRECATED versions can be deployed`);
   }
   return {
     defaultVersion: (pkg) => defaults.get(pkg),

@@ -35,7 +35,12 @@ export const jobsDataHandlers = {
   ),
 
   DescribeJobExecution: (input: Data.DescribeJobExecutionRequest, ctx: RequestContext): Promise<Data.DescribeJobExecutionResponse> =>
-    run(() => service(ctx).describe(ctx.scope, input.thingName!, input.jobId!, { executionNumber: input.executionNumber, includeJobDocument: input.includeJobDocument })),
+    run(() =>
+      service(ctx).describe(ctx.scope, input.thingName!, input.jobId!, {
+        executionNumber: input.executionNumber,
+        includeJobDocument: input.includeJobDocument,
+      }),
+    ),
 
   UpdateJobExecution: ownTransaction(
     (input: Data.UpdateJobExecutionRequest, ctx: RequestContext): Promise<Data.UpdateJobExecutionResponse> =>

@@ -5,7 +5,15 @@
 import type { Logger } from 'pino';
 import type { DeviceMessage, OutgoingMessage, TopicHandler } from '../bus/types.ts';
 import { EXECUTION_STATUSES, type ExecutionStatus } from '../domain/jobs/execution-state.ts';
-import { DeviceJobs, DeviceJobsError, documentObject, type DeviceErrorKind, type DeviceJobsDeps, type ExecutionStateView, type ExecutionView } from './device-jobs.ts';
+import {
+  DeviceJobs,
+  DeviceJobsError,
+  documentObject,
+  type DeviceErrorKind,
+  type DeviceJobsDeps,
+  type ExecutionStateView,
+  type ExecutionView,
+} from './device-jobs.ts';
 
 const JOBS_TOPIC = /^\$aws\/things\/([^/]*)\/jobs(?:\/(.*))?$/;
 const THING_NAME = /^[a-zA-Z0-9:_-]{1,128}$/;
@@ -61,7 +69,13 @@ export function jobsTopicHandler(deps: JobsTopicDeps): TopicHandler {
         const rejection = asRejection(err, deps.log, message);
         // executionState belongs only to these two codes (AWS's ErrorResponse).
         const withState = rejection.code === 'InvalidStateTransition' || rejection.code === 'VersionMismatch';
-        const error = { code: rejection.code, message: rejection.message, clientToken, timestamp, executionState: withState ? rejection.executionState : undefined };
+        const error = {
+          code: rejection.code,
+          message: rejection.message,
+          clientToken,
+          timestamp,
+          executionState: withState ? rejection.executionState : undefined,
+        };
         return [{ topic: `${message.topic}/rejected`, payload: JSON.stringify(error) }];
       }
     },
@@ -85,7 +99,12 @@ async function answer(service: DeviceJobs, message: DeviceMessage, request: Reco
   const isNext = jobId === '$next' && operation === '{jobId}/get';
   if (!isNext && !JOB_ID.test(jobId)) throw new Rejection('InvalidRequest', `The job id '${jobId}' must be 1-64 characters of [a-zA-Z0-9_-]`);
   if (operation === '{jobId}/get') {
-    return wire(await service.describe(scope, thingName, jobId, { executionNumber: integer(request, 'executionNumber'), includeJobDocument: flag(request, 'includeJobDocument') }));
+    return wire(
+      await service.describe(scope, thingName, jobId, {
+        executionNumber: integer(request, 'executionNumber'),
+        includeJobDocument: flag(request, 'includeJobDocument'),
+      }),
+    );
   }
   const result = await service.update(scope, thingName, jobId, {
     status: status(request),

@@ -46,7 +46,13 @@ export function jobsChangedHandler(deps: JobsNotifyDeps): (effect: ClaimedEffect
     const last = await notifyState.get(store.db, scope, thingName);
     const plan = planNotifications(
       last,
-      rows.map((r) => ({ jobId: r.job_id, executionNumber: r.execution_number, status: r.status as 'QUEUED' | 'IN_PROGRESS', queuedAt: r.queued_at, namespaceId: r.namespace_id ?? undefined })),
+      rows.map((r) => ({
+        jobId: r.job_id,
+        executionNumber: r.execution_number,
+        status: r.status as 'QUEUED' | 'IN_PROGRESS',
+        queuedAt: r.queued_at,
+        namespaceId: r.namespace_id ?? undefined,
+      })),
     );
     if (!plan.notify && !plan.notifyNext && plan.namespaced.length === 0) return;
 

@@ -280,7 +280,12 @@ export const jobHandlers = {
     const now = ctx.now.getTime();
     await jobTargets.insert(ctx.db, targetRows(ctx, row.job_id, targets));
     // The engine expands the targets again from the start; things that already have an execution are skipped.
-    await jobs.update(ctx.db, ctx.scope, row.job_id, { targets: JSON.stringify([...current, ...added]), fanout_pending: 1, fanout_cursor: null, updated_at: now });
+    await jobs.update(ctx.db, ctx.scope, row.job_id, {
+      targets: JSON.stringify([...current, ...added]),
+      fanout_pending: 1,
+      fanout_cursor: null,
+      updated_at: now,
+    });
     await wakeEngine(ctx, row.job_id);
     return { jobArn: row.arn, jobId: row.job_id, description: row.description ?? undefined };
   },

@@ -59,7 +59,11 @@ const handlerTemplate = (name: string, description: string, handler: string, par
   description,
   environments: ['LINUX'],
   parameters: [...params, RUN_AS_USER, PATH_TO_HANDLER],
-  document: handlerDocument(name.replace(/^AWS-/, ''), handler, params.map((p) => p.key)),
+  document: handlerDocument(
+    name.replace(/^AWS-/, ''),
+    handler,
+    params.map((p) => p.key),
+  ),
 });
 
 const PACKAGES = param('packages', 'Space-separated names of the packages to act on.', '[a-zA-Z0-9._+:~-]+( [a-zA-Z0-9._+:~-]+)*', 'nginx curl');
@@ -82,7 +86,11 @@ export const MANAGED_TEMPLATES: readonly ManagedTemplate[] = [
     parameters: [param('command', 'The program and its arguments, separated by commas.', '[^\\p{C}]{1,4096}', 'ls,-la,/tmp'), RUN_AS_USER],
     document: JSON.stringify({
       version: '1.0',
-      steps: [{ action: { name: 'Run-Command', type: 'runCommand', input: { command: '${aws:iot:parameter:command}' }, runAsUser: '${aws:iot:parameter:runAsUser}' } }],
+      steps: [
+        {
+          action: { name: 'Run-Command', type: 'runCommand', input: { command: '${aws:iot:parameter:command}' }, runAsUser: '${aws:iot:parameter:runAsUser}' },
+        },
+      ],
     }),
   },
   handlerTemplate('AWS-Start-Application', 'Starts services on the device.', 'start-services.sh', [SERVICES]),

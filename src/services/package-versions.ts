@@ -22,7 +22,8 @@ function requireValid(rule: { ok: true } | { ok: false; reason: string }, error:
 export const packageVersionHandlers = {
   CreatePackageVersion: phased({
     // The artifact is read before the transaction; the transaction locks and re-checks the package.
-    prefetch: async (input: IoT.CreatePackageVersionRequest, ctx: RequestContext) => (input.artifact ? fetchObject(ctx, input.artifact?.s3Location, 'artifact') : undefined),
+    prefetch: async (input: IoT.CreatePackageVersionRequest, ctx: RequestContext) =>
+      input.artifact ? fetchObject(ctx, input.artifact?.s3Location, 'artifact') : undefined,
     async run(input, ctx, prefetched): Promise<IoT.CreatePackageVersionResponse> {
       const packageName = input.packageName!;
       const versionName = input.versionName!;
@@ -89,7 +90,8 @@ export const packageVersionHandlers = {
   },
 
   UpdatePackageVersion: phased({
-    prefetch: async (input: IoT.UpdatePackageVersionRequest, ctx: RequestContext) => (input.artifact ? fetchObject(ctx, input.artifact?.s3Location, 'artifact') : undefined),
+    prefetch: async (input: IoT.UpdatePackageVersionRequest, ctx: RequestContext) =>
+      input.artifact ? fetchObject(ctx, input.artifact?.s3Location, 'artifact') : undefined,
     async run(input, ctx, prefetched): Promise<IoT.UpdatePackageVersionResponse> {
       const packageName = input.packageName!;
       const versionName = input.versionName!;

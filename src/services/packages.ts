@@ -15,7 +15,15 @@ export const packageHandlers = {
     const arn = packageArn(ctx.scope, name);
     const now = ctx.now.getTime();
     try {
-      await packages.insert(ctx.db, { ...ctx.scope, name, arn, description: input.description ?? null, default_version: null, created_at: now, updated_at: now });
+      await packages.insert(ctx.db, {
+        ...ctx.scope,
+        name,
+        arn,
+        description: input.description ?? null,
+        default_version: null,
+        created_at: now,
+        updated_at: now,
+      });
     } catch (err) {
       if (isUniqueViolation(err)) throw conflict(`Package ${name} already exists`, name);
       throw err;

@@ -118,9 +118,12 @@ export class SbomValidator {
     const { store, log } = this.options;
     // Claimed too often without an end (the process died each time, or the results could not be stored).
     if (claim.attempt > MAX_SBOM_ATTEMPTS) return this.giveUp(claim, `the validation was started ${MAX_SBOM_ATTEMPTS} times without completing`);
-    const renew = setInterval(() => {
-      sbomWork.renew(store.db, claim, Date.now() + this.leaseMs).catch((err) => log.warn({ err }, 'renewing an SBOM lease failed'));
-    }, Math.max(100, Math.floor(this.leaseMs / 3)));
+    const renew = setInterval(
+      () => {
+        sbomWork.renew(store.db, claim, Date.now() + this.leaseMs).catch((err) => log.warn({ err }, 'renewing an SBOM lease failed'));
+      },
+      Math.max(100, Math.floor(this.leaseMs / 3)),
+    );
     renew.unref();
     try {
       const reports = await this.validate(claim);
@@ -133,7 +136,8 @@ export class SbomValidator {
       } catch (err) {
         const where = { err, packageName: claim.package_name, versionName: claim.version_name, attempt: claim.attempt };
         log.error(where, 'storing the SBOM validation results failed');
-        if (claim.attempt >= MAX_SBOM_ATTEMPTS) return await this.giveUp(claim, `its results could not be stored after ${claim.attempt} attempts: ${(err as Error).message}`);
+        if (claim.attempt >= MAX_SBOM_ATTEMPTS)
+          return await this.giveUp(claim, `its results could not be stored after ${claim.attempt} attempts: ${(err as Error).message}`);
         await sbomWork.release(store.db, claim, Date.now() + RETRY_DELAY_MS * claim.attempt);
       }
     } finally {
@@ -150,7 +154,10 @@ export class SbomValidator {
     try {
       await store.transaction((tx) => sbomWork.complete(tx, claim, 'FAILED', [row]));
     } catch (err) {
-      log.error({ err, packageName: claim.package_name, versionName: claim.version_name }, 'storing the SBOM give-up result failed; setting FAILED without results');
+      log.error(
+        { err, packageName: claim.package_name, versionName: claim.version_name },
+        'storing the SBOM give-up result failed; setting FAILED without results',
+      );
       await store.transaction((tx) => sbomWork.complete(tx, claim, 'FAILED', []));
     }
   }

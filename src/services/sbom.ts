@@ -39,21 +39,38 @@ export const sbomHandlers = {
       const version = loc.version ?? head.versionId;
       const sbom: IoT.Sbom = { s3Location: { bucket: loc.bucket, key: loc.key, ...(version !== undefined ? { version } : {}) } };
       const key: VersionKey = { ...ctx.scope, package_name: packageName, version_name: versionName };
-      await versions.update(ctx.db, ctx.scope, packageName, versionName, { sbom: JSON.stringify(sbom), sbom_validation_status: 'IN_PROGRESS', sbom_generation: nextGeneration(row, ctx), sbom_claimed_until: null, sbom_attempts: 0, updated_at: ctx.now.getTime() });
+      await versions.update(ctx.db, ctx.scope, packageName, versionName, {
+        sbom: JSON.stringify(sbom),
+        sbom_validation_status: 'IN_PROGRESS',
+        sbom_generation: nextGeneration(row, ctx),
+        sbom_claimed_until: null,
+        sbom_attempts: 0,
+        updated_at: ctx.now.getTime(),
+      });
       await sbomResults.deleteFor(ctx.db, key);
       await effects.emit(ctx.db, ctx.scope, [{ kind: 'sbom.validate', subject: '', payload: {} }]);
       return { packageName, versionName, sbom, sbomValidationStatus: 'IN_PROGRESS' };
     },
   }),
 
-  async DisassociateSbomFromPackageVersion(input: IoT.DisassociateSbomFromPackageVersionRequest, ctx: RequestContext): Promise<IoT.DisassociateSbomFromPackageVersionResponse> {
+  async DisassociateSbomFromPackageVersion(
+    input: IoT.DisassociateSbomFromPackageVersionRequest,
+    ctx: RequestContext,
+  ): Promise<IoT.DisassociateSbomFromPackageVersionResponse> {
     const packageName = input.packageName!;
     const versionName = input.versionName!;
     await packages.lock(ctx.db, ctx.scope, packageName, ctx.store.dialect);
     const row = await requireVersion(ctx, packageName, versionName);
     const key: VersionKey = { ...ctx.scope, package_name: packageName, version_name: versionName };
     // The generation bump makes an in-flight validation of the old SBOM drop its results.
-    await versions.update(ctx.db, ctx.scope, packageName, versionName, { sbom: null, sbom_validation_status: null, sbom_generation: nextGeneration(row, ctx), sbom_claimed_until: null, sbom_attempts: 0, updated_at: ctx.now.getTime() });
+    await versions.update(ctx.db, ctx.scope, packageName, versionName, {
+      sbom: null,
+      sbom_validation_status: null,
+      sbom_generation: nextGeneration(row, ctx),
+      sbom_claimed_until: null,
+      sbom_attempts: 0,
+      updated_at: ctx.now.getTime(),
+    });
     await sbomResults.deleteFor(ctx.db, key);
     return {};
   },
@@ -108,7 +125,11 @@ export async function sbomReport(db: Db, scope: Scope, packageName: string, vers
     sbom: row.sbom === null ? null : (JSON.parse(row.sbom) as IoT.Sbom),
     sbomValidationStatus: row.sbom_validation_status,
     files: rows.map((r) => {
-      const report = JSON.parse(r.report) as { format?: string; errors?: SbomReport['files'][number]['errors']; warnings?: SbomReport['files'][number]['warnings'] };
+      const report = JSON.parse(r.report) as {
+        format?: string;
+        errors?: SbomReport['files'][number]['errors'];
+        warnings?: SbomReport['files'][number]['warnings'];
+      };
       return {
         fileName: r.file_name,
         validationResult: r.validation_result,

@@ -34,7 +34,8 @@ export function shadowTopicHandler(deps: ShadowTopicDeps): TopicHandler {
         if (!THING_NAME.test(thingName)) throw new ShadowError(400, `Invalid thing name: ${thingName}`);
         if (shadowName !== '' && !SHADOW_NAME.test(shadowName)) throw new ShadowError(400, `Invalid shadow name: ${shadowName}`);
         const { scope, payload } = message;
-        if (operation === 'update') return reply('accepted', await store.transaction((tx) => updateShadow(tx, scope, thingName, shadowName, payload, now, 'mqtt')));
+        if (operation === 'update')
+          return reply('accepted', await store.transaction((tx) => updateShadow(tx, scope, thingName, shadowName, payload, now, 'mqtt')));
         const request = parseTokenRequest(payload);
         if (operation === 'get') return reply('accepted', await readShadow(store.db, scope, thingName, shadowName, now, request.clientToken));
         return reply('accepted', await store.transaction((tx) => deleteShadow(tx, scope, thingName, shadowName, now, 'mqtt', request.clientToken)));

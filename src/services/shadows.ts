@@ -45,7 +45,15 @@ export async function readShadow(db: Db, scope: Scope, thingName: string, shadow
 }
 
 /** Applies a validated update in the caller's transaction; returns the accepted document. */
-export async function writeShadow(tx: Db, scope: Scope, thingName: string, shadowName: string, request: UpdateRequest, now: number, origin: Origin): Promise<JsonObject> {
+export async function writeShadow(
+  tx: Db,
+  scope: Scope,
+  thingName: string,
+  shadowName: string,
+  request: UpdateRequest,
+  now: number,
+  origin: Origin,
+): Promise<JsonObject> {
   const row = await shadows.lock(tx, scope, thingName, shadowName, now);
   const current = liveState(row);
   const base = current ? current.version : baseVersionAfterDelete(Number(row.version), Number(row.deleted_at ?? 0), now);
@@ -66,12 +74,28 @@ export async function writeShadow(tx: Db, scope: Scope, thingName: string, shado
 }
 
 /** Validates and applies an update request document (the bytes a client sent). */
-export function updateShadow(tx: Db, scope: Scope, thingName: string, shadowName: string, payload: Uint8Array, now: number, origin: Origin): Promise<JsonObject> {
+export function updateShadow(
+  tx: Db,
+  scope: Scope,
+  thingName: string,
+  shadowName: string,
+  payload: Uint8Array,
+  now: number,
+  origin: Origin,
+): Promise<JsonObject> {
   return writeShadow(tx, scope, thingName, shadowName, parseUpdateRequest(payload, shadowName), now, origin);
 }
 
 /** Deletes the shadow (its version is remembered); 404 when there is none. */
-export async function deleteShadow(tx: Db, scope: Scope, thingName: string, shadowName: string, now: number, origin: Origin, clientToken?: string): Promise<JsonObject> {
+export async function deleteShadow(
+  tx: Db,
+  scope: Scope,
+  thingName: string,
+  shadowName: string,
+  now: number,
+  origin: Origin,
+  clientToken?: string,
+): Promise<JsonObject> {
   const locked = await shadows.lock(tx, scope, thingName, shadowName, now);
   if (!liveState(locked)) throw noShadow(thingName, shadowName);
   await shadows.update(tx, scope, thingName, shadowName, { state: null, metadata: null, updated_at: now, deleted_at: now });
@@ -93,7 +117,14 @@ export async function reportPackageVersions(tx: Db, scope: Scope, thingName: str
 /** A shadow refusal as the HTTP API answers it. */
 export function httpError(err: unknown): unknown {
   if (!(err instanceof ShadowError)) return err;
-  const code = { 400: 'InvalidRequestException', 404: 'ResourceNotFoundException', 409: 'ConflictException', 413: 'RequestEntityTooLargeException', 415: 'UnsupportedDocumentEncodingException', 500: 'InternalFailureException' }[err.code];
+  const code = {
+    400: 'InvalidRequestException',
+    404: 'ResourceNotFoundException',
+    409: 'ConflictException',
+    413: 'RequestEntityTooLargeException',
+    415: 'UnsupportedDocumentEncodingException',
+    500: 'InternalFailureException',
+  }[err.code];
   return new ServiceError(code, err.message);
 }
 
@@ -114,12 +145,16 @@ export const shadowHandlers = {
 
   UpdateThingShadow(input: IoTData.UpdateThingShadowRequest, ctx: RequestContext): Promise<IoTData.UpdateThingShadowResponse> {
     return answering(async () => ({
-      payload: json(await updateShadow(ctx.db, ctx.scope, input.thingName!, input.shadowName ?? '', input.payload ?? new Uint8Array(), ctx.now.getTime(), 'other')),
+      payload: json(
+        await updateShadow(ctx.db, ctx.scope, input.thingName!, input.shadowName ?? '', input.payload ?? new Uint8Array(), ctx.now.getTime(), 'other'),
+      ),
     }));
   },
 
   DeleteThingShadow(input: IoTData.DeleteThingShadowRequest, ctx: RequestContext): Promise<IoTData.DeleteThingShadowResponse> {
-    return answering(async () => ({ payload: json(await deleteShadow(ctx.db, ctx.scope, input.thingName!, input.shadowName ?? '', ctx.now.getTime(), 'other')) }));
+    return answering(async () => ({
+      payload: json(await deleteShadow(ctx.db, ctx.scope, input.thingName!, input.shadowName ?? '', ctx.now.getTime(), 'other')),
+    }));
   },
 
   async ListNamedShadowsForThing(input: IoTData.ListNamedShadowsForThingRequest, ctx: RequestContext): Promise<IoTData.ListNamedShadowsForThingResponse> {

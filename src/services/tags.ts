@@ -19,19 +19,22 @@ const packageRow = (ctx: RequestContext, name: string, lock: boolean) =>
 const exists: { [K in ResourceRef['type']]: (ctx: RequestContext, ref: Extract<ResourceRef, { type: K }>, lock: boolean) => Promise<boolean> } = {
   package: async (ctx, ref, lock) => (await packageRow(ctx, ref.packageName, lock)) !== undefined,
   packageVersion: async (ctx, ref, lock) =>
-    (await packageRow(ctx, ref.packageName, lock)) !== undefined &&
-    (await versions.get(ctx.db, ctx.scope, ref.packageName, ref.versionName)) !== undefined,
+    (await packageRow(ctx, ref.packageName, lock)) !== undefined && (await versions.get(ctx.db, ctx.scope, ref.packageName, ref.versionName)) !== undefined,
   // Things carry attributes, not tags (AWS tags thing groups and thing types, not things).
   thing: async (ctx, ref) => {
     if (!(await things.get(ctx.db, ctx.scope, ref.thingName))) return false;
     throw new ServiceError('InvalidRequestException', `Thing ${ref.thingName} cannot be tagged: things carry attributes, not tags`);
   },
   thingGroup: async (ctx, ref, lock) =>
-    (await (lock ? thingGroups.lock(ctx.db, ctx.scope, ref.thingGroupName, ctx.store.dialect) : thingGroups.get(ctx.db, ctx.scope, ref.thingGroupName))) !== undefined,
+    (await (lock ? thingGroups.lock(ctx.db, ctx.scope, ref.thingGroupName, ctx.store.dialect) : thingGroups.get(ctx.db, ctx.scope, ref.thingGroupName))) !==
+    undefined,
   billingGroup: async (ctx, ref, lock) =>
-    (await (lock ? billingGroups.lock(ctx.db, ctx.scope, ref.billingGroupName, ctx.store.dialect) : billingGroups.get(ctx.db, ctx.scope, ref.billingGroupName))) !== undefined,
+    (await (lock
+      ? billingGroups.lock(ctx.db, ctx.scope, ref.billingGroupName, ctx.store.dialect)
+      : billingGroups.get(ctx.db, ctx.scope, ref.billingGroupName))) !== undefined,
   thingType: async (ctx, ref, lock) =>
-    (await (lock ? thingTypes.lock(ctx.db, ctx.scope, ref.thingTypeName, ctx.store.dialect) : thingTypes.get(ctx.db, ctx.scope, ref.thingTypeName))) !== undefined,
+    (await (lock ? thingTypes.lock(ctx.db, ctx.scope, ref.thingTypeName, ctx.store.dialect) : thingTypes.get(ctx.db, ctx.scope, ref.thingTypeName))) !==
+    undefined,
   job: async (ctx, ref) => (await jobs.get(ctx.db, ctx.scope, ref.jobId)) !== undefined,
   jobTemplate: async (ctx, ref) => (await jobTemplates.get(ctx.db, ctx.scope, ref.jobTemplateId)) !== undefined,
 };

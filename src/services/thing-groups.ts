@@ -73,7 +73,8 @@ async function removeMembership(ctx: RequestContext, thingName: string, groupNam
 }
 
 /** CONTINUOUS jobs follow the change after commit (job-registry.ts followMembership). */
-const membershipChanged = (ctx: RequestContext, thingName: string) => effects.emit(ctx.db, ctx.scope, [{ kind: 'registry.membership', subject: thingName, payload: {} }]);
+const membershipChanged = (ctx: RequestContext, thingName: string) =>
+  effects.emit(ctx.db, ctx.scope, [{ kind: 'registry.membership', subject: thingName, payload: {} }]);
 
 const groupRef = (row: ThingGroupRow) => ({ groupName: row.name, groupArn: row.arn });
 

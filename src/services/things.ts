@@ -3,7 +3,16 @@
 import { randomUUID } from 'node:crypto';
 import type * as IoT from '@aws-sdk/client-iot';
 import { thingArn, thingTypeArn } from '../domain/arn.ts';
-import { applyAttributePayload, checkAttributeCount, checkSearchableAttributes, cleanAttributes, sameAttributes, sameProperties, type Attributes, type Rule } from '../domain/things.ts';
+import {
+  applyAttributePayload,
+  checkAttributeCount,
+  checkSearchableAttributes,
+  cleanAttributes,
+  sameAttributes,
+  sameProperties,
+  type Attributes,
+  type Rule,
+} from '../domain/things.ts';
 import { invalidRequest, notFound, ServiceError } from '../protocol/errors.ts';
 import type { ThingRow, ThingTypeRow } from '../store/schema.ts';
 import { billingGroups } from '../store/billing-groups.ts';

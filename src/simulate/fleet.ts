@@ -57,7 +57,20 @@ interface Device {
 const jobsTopic = (thing: string, rest: string) => `$aws/things/${thing}/jobs/${rest}`;
 
 export class Fleet {
-  readonly counts: FleetCounts = { started: 0, inProgress: 0, succeeded: 0, failed: 0, rejected: 0, timedOut: 0, hung: 0, devicesDone: 0, downloads: 0, downloadedBytes: 0, downloadErrors: 0, errors: 0 };
+  readonly counts: FleetCounts = {
+    started: 0,
+    inProgress: 0,
+    succeeded: 0,
+    failed: 0,
+    rejected: 0,
+    timedOut: 0,
+    hung: 0,
+    devicesDone: 0,
+    downloads: 0,
+    downloadedBytes: 0,
+    downloadErrors: 0,
+    errors: 0,
+  };
   /** Epoch ms of the last message any device received. */
   lastActivity = Date.now();
   /** Epoch ms of the first job a device started, if any. */
@@ -205,7 +218,12 @@ export class Fleet {
     this.end(device, key, outcome, update);
   }
 
-  private end(device: Device, key: string, outcome: 'SUCCEEDED' | 'FAILED' | 'REJECTED', update: (status: string, details: Record<string, string>) => void): void {
+  private end(
+    device: Device,
+    key: string,
+    outcome: 'SUCCEEDED' | 'FAILED' | 'REJECTED',
+    update: (status: string, details: Record<string, string>) => void,
+  ): void {
     if (device.current !== key) return;
     device.reported = outcome;
     update(outcome, { step: outcome === 'SUCCEEDED' ? 'done' : 'gave up' });

@@ -87,7 +87,11 @@ export async function simulate(options: SimulateOptions): Promise<void> {
   await new Promise<void>((resolve) => {
     const tick = setInterval(() => {
       view.update(fleet.counts, things.length);
-      const idle = options.exitWhenIdle > 0 && fleet.firstJobAt !== undefined && fleet.counts.inProgress - fleet.counts.hung <= 0 && Date.now() - fleet.lastActivity > options.exitWhenIdle * 1000;
+      const idle =
+        options.exitWhenIdle > 0 &&
+        fleet.firstJobAt !== undefined &&
+        fleet.counts.inProgress - fleet.counts.hung <= 0 &&
+        Date.now() - fleet.lastActivity > options.exitWhenIdle * 1000;
       if (idle) done();
     }, 200);
     const done = () => {

@@ -27,7 +27,11 @@ export function billingMigration(key: RawBuilder<unknown>): Migration {
         .addColumn('added_at', 'bigint', (c) => c.notNull())
         .addPrimaryKeyConstraint('billing_group_members_pk', ['account', 'region', 'thing_name'])
         .execute();
-      await db.schema.createIndex('billing_group_members_group').on('billing_group_members').columns(['account', 'region', 'group_name', 'thing_name']).execute();
+      await db.schema
+        .createIndex('billing_group_members_group')
+        .on('billing_group_members')
+        .columns(['account', 'region', 'group_name', 'thing_name'])
+        .execute();
     },
   };
 }

@@ -7,7 +7,9 @@ import { inScope } from './scope.ts';
 type Patch<T> = Partial<Omit<T, 'account' | 'region'>>;
 
 const packageByName = prepared((db, p: Scope & { name: string }) => db.selectFrom('packages').selectAll().$call(inScope(p)).where('name', '=', p.name));
-const packageForUpdate = prepared((db, p: Scope & { name: string }) => db.selectFrom('packages').selectAll().$call(inScope(p)).where('name', '=', p.name).forUpdate());
+const packageForUpdate = prepared((db, p: Scope & { name: string }) =>
+  db.selectFrom('packages').selectAll().$call(inScope(p)).where('name', '=', p.name).forUpdate(),
+);
 const versionByName = prepared((db, p: Scope & { packageName: string; versionName: string }) =>
   db.selectFrom('package_versions').selectAll().$call(inScope(p)).where('package_name', '=', p.packageName).where('version_name', '=', p.versionName),
 );
@@ -62,12 +64,7 @@ export const versions = {
   },
 
   async delete(db: Db, scope: Scope, packageName: string, versionName: string): Promise<void> {
-    await db
-      .deleteFrom('package_versions')
-      .$call(inScope(scope))
-      .where('package_name', '=', packageName)
-      .where('version_name', '=', versionName)
-      .execute();
+    await db.deleteFrom('package_versions').$call(inScope(scope)).where('package_name', '=', packageName).where('version_name', '=', versionName).execute();
   },
 
   async exist(db: Db, scope: Scope, packageName: string): Promise<boolean> {
@@ -82,11 +79,7 @@ export const versions = {
   },
 
   list(db: Db, scope: Scope, packageName: string, status: string | undefined, after: string | undefined, limit: number): Promise<PackageVersionRow[]> {
-    let query = db
-      .selectFrom('package_versions')
-      .selectAll()
-      .$call(inScope(scope))
-      .where('package_name', '=', packageName);
+    let query = db.selectFrom('package_versions').selectAll().$call(inScope(scope)).where('package_name', '=', packageName);
     if (status !== undefined) query = query.where('status', '=', status);
     if (after !== undefined) query = query.where('version_name', '>', after);
     return query.orderBy('version_name').limit(limit).execute();

@@ -22,7 +22,12 @@ export const devicePending = {
   async list(db: Db, scope: Scope, thingName: string, lockFor?: Dialect): Promise<PendingExecutionRow[]> {
     // Two lookups by key rather than a join: a join lets the planner walk a big job's every execution to find this
     // thing's, where the thing index finds its few at once.
-    let query = db.selectFrom('job_executions').selectAll().$call(inScope(scope)).where('thing_name', '=', thingName).where('status', 'in', ['QUEUED', 'IN_PROGRESS']);
+    let query = db
+      .selectFrom('job_executions')
+      .selectAll()
+      .$call(inScope(scope))
+      .where('thing_name', '=', thingName)
+      .where('status', 'in', ['QUEUED', 'IN_PROGRESS']);
     if (lockFor === 'postgres') query = query.forUpdate();
     const rows = await query.execute();
     if (rows.length === 0) return [];
@@ -38,7 +43,14 @@ export const devicePending = {
   },
 
   /** One execution, locked until the transaction ends (PostgreSQL); the latest of the job when no number is given. */
-  lockExecution(db: Db, scope: Scope, jobId: string, thingName: string, executionNumber: number | undefined, dialect: Dialect): Promise<JobExecutionRow | undefined> {
+  lockExecution(
+    db: Db,
+    scope: Scope,
+    jobId: string,
+    thingName: string,
+    executionNumber: number | undefined,
+    dialect: Dialect,
+  ): Promise<JobExecutionRow | undefined> {
     let query = db.selectFrom('job_executions').selectAll().$call(inScope(scope)).where('job_id', '=', jobId).where('thing_name', '=', thingName);
     if (executionNumber !== undefined) query = query.where('execution_number', '=', executionNumber);
     query = query.orderBy('execution_number', 'desc').limit(1);

@@ -90,7 +90,20 @@ export const effects = {
     const now = Date.now();
     await db
       .insertInto('effects')
-      .values({ account: scope.account, region: scope.region, kind, subject, payload: '{}', coalescing: 1, due_at: dueAt, attempts: 0, claimed_until: null, dead: 0, last_error: null, created_at: now })
+      .values({
+        account: scope.account,
+        region: scope.region,
+        kind,
+        subject,
+        payload: '{}',
+        coalescing: 1,
+        due_at: dueAt,
+        attempts: 0,
+        claimed_until: null,
+        dead: 0,
+        last_error: null,
+        created_at: now,
+      })
       .onConflict((oc) =>
         oc
           .columns(['account', 'region', 'kind', 'subject'])
@@ -102,7 +115,9 @@ export const effects = {
 
   /** Shorthand: one MQTT message published after commit. */
   publish(db: Db, scope: Scope, topic: string, payload: unknown, qos: 0 | 1 = 1): Promise<void> {
-    return effects.emit(db, scope, [{ kind: 'mqtt.publish', subject: topic, payload: { topic, payload: typeof payload === 'string' ? payload : JSON.stringify(payload), qos } }]);
+    return effects.emit(db, scope, [
+      { kind: 'mqtt.publish', subject: topic, payload: { topic, payload: typeof payload === 'string' ? payload : JSON.stringify(payload), qos } },
+    ]);
   },
 
   /**
@@ -144,7 +159,13 @@ export const effects = {
 
   /** Extends the lease of rows still being worked on. */
   async extend(db: Db, ids: number[], until: number): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500) await db.updateTable('effects').set({ claimed_until: until }).where('id', 'in', ids.slice(i, i + 500)).where('dead', '=', 0).execute();
+    for (let i = 0; i < ids.length; i += 500)
+      await db
+        .updateTable('effects')
+        .set({ claimed_until: until })
+        .where('id', 'in', ids.slice(i, i + 500))
+        .where('dead', '=', 0)
+        .execute();
   },
 
   /**
@@ -157,7 +178,11 @@ export const effects = {
 
   /** Rows whose effect was carried out. */
   async done(db: Db, ids: number[]): Promise<void> {
-    for (let i = 0; i < ids.length; i += 500) await db.deleteFrom('effects').where('id', 'in', ids.slice(i, i + 500)).execute();
+    for (let i = 0; i < ids.length; i += 500)
+      await db
+        .deleteFrom('effects')
+        .where('id', 'in', ids.slice(i, i + 500))
+        .execute();
   },
 
   /** A failed attempt: try again at `retryAt`, or give up (kept, `dead`, with the reason) when `dead` is set. */
@@ -181,7 +206,11 @@ export const effects = {
 
   /** Counts for the health endpoint: waiting (live) rows and dead ones. */
   async counts(db: Db): Promise<{ pending: number; dead: number }> {
-    const rows = await db.selectFrom('effects').select(['dead', (eb) => eb.fn.countAll<number>().as('n')]).groupBy('dead').execute();
+    const rows = await db
+      .selectFrom('effects')
+      .select(['dead', (eb) => eb.fn.countAll<number>().as('n')])
+      .groupBy('dead')
+      .execute();
     const of = (dead: number) => Number(rows.find((r) => Number(r.dead) === dead)?.n ?? 0);
     return { pending: of(0), dead: of(1) };
   },

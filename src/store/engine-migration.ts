@@ -7,11 +7,20 @@ import type { Kysely, Migration, RawBuilder } from 'kysely';
 export function engineMigration(key: RawBuilder<unknown>): Migration {
   return {
     async up(db: Kysely<any>) {
-      await db.schema.alterTable('jobs').addColumn('fanout_pending', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('jobs')
+        .addColumn('fanout_pending', 'integer', (c) => c.notNull().defaultTo(0))
+        .execute();
       await db.schema.alterTable('jobs').addColumn('fanout_cursor', 'text').execute();
-      await db.schema.alterTable('jobs').addColumn('released', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+      await db.schema
+        .alterTable('jobs')
+        .addColumn('released', 'bigint', (c) => c.notNull().defaultTo(0))
+        .execute();
       // Executions that ended before the engine existed need nothing more.
-      await db.schema.alterTable('job_executions').addColumn('settled', 'integer', (c) => c.notNull().defaultTo(1)).execute();
+      await db.schema
+        .alterTable('job_executions')
+        .addColumn('settled', 'integer', (c) => c.notNull().defaultTo(1))
+        .execute();
       await db.schema.createIndex('job_executions_unsettled').on('job_executions').columns(['account', 'region', 'job_id', 'settled', 'status']).execute();
       await db.schema.createIndex('job_executions_queued_at').on('job_executions').columns(['account', 'region', 'job_id', 'queued_at']).execute();
       await db.schema

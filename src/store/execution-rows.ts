@@ -18,7 +18,15 @@ export function stateOf(row: JobExecutionRow): ExecutionState {
 }
 
 /** The columns an execution state change writes. */
-type StateColumns = 'status' | 'version_number' | 'status_details' | 'started_at' | 'last_updated_at' | 'force_canceled' | 'in_progress_deadline_at' | 'step_deadline_at';
+type StateColumns =
+  | 'status'
+  | 'version_number'
+  | 'status_details'
+  | 'started_at'
+  | 'last_updated_at'
+  | 'force_canceled'
+  | 'in_progress_deadline_at'
+  | 'step_deadline_at';
 
 export function patchOf(state: ExecutionState): Pick<JobExecutionRow, StateColumns> {
   return {
@@ -32,4 +40,3 @@ export function patchOf(state: ExecutionState): Pick<JobExecutionRow, StateColum
     step_deadline_at: state.timers.stepDeadlineAt ?? null,
   };
 }
-

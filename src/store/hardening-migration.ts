@@ -4,6 +4,9 @@ import type { Kysely, Migration } from 'kysely';
 
 export const hardeningMigration: Migration = {
   async up(db: Kysely<any>) {
-    await db.schema.alterTable('package_versions').addColumn('sbom_attempts', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema
+      .alterTable('package_versions')
+      .addColumn('sbom_attempts', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
   },
 };

@@ -38,15 +38,32 @@ export const jobs = {
 
   /** Removes the job with its targets and executions. */
   async delete(db: Db, scope: Scope, jobId: string): Promise<void> {
-    const pending = await db.selectFrom('job_executions').select('thing_name').distinct().$call(inScope(scope)).where('job_id', '=', jobId).where('status', 'in', ['QUEUED', 'IN_PROGRESS']).execute();
-    await executionsChanged(db, scope, [], pending.map((r) => r.thing_name));
+    const pending = await db
+      .selectFrom('job_executions')
+      .select('thing_name')
+      .distinct()
+      .$call(inScope(scope))
+      .where('job_id', '=', jobId)
+      .where('status', 'in', ['QUEUED', 'IN_PROGRESS'])
+      .execute();
+    await executionsChanged(
+      db,
+      scope,
+      [],
+      pending.map((r) => r.thing_name),
+    );
     await db.deleteFrom('job_executions').$call(inScope(scope)).where('job_id', '=', jobId).execute();
     await db.deleteFrom('job_targets').$call(inScope(scope)).where('job_id', '=', jobId).execute();
     await db.deleteFrom('jobs').$call(inScope(scope)).where('job_id', '=', jobId).execute();
   },
 
   async countInStatus(db: Db, scope: Scope, status: string): Promise<number> {
-    const row = await db.selectFrom('jobs').select((eb) => eb.fn.countAll<number>().as('n')).$call(inScope(scope)).where('status', '=', status).executeTakeFirst();
+    const row = await db
+      .selectFrom('jobs')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .$call(inScope(scope))
+      .where('status', '=', status)
+      .executeTakeFirst();
     return Number(row?.n ?? 0);
   },
 
@@ -55,7 +72,10 @@ export const jobs = {
     if (filter.status !== undefined) query = query.where('status', '=', filter.status);
     if (filter.targetSelection !== undefined) query = query.where('target_selection', '=', filter.targetSelection);
     if (filter.namespaceId !== undefined) query = query.where('namespace_id', '=', filter.namespaceId);
-    for (const [column, value] of [['name', filter.groupName], ['group_id', filter.groupId]] as const) {
+    for (const [column, value] of [
+      ['name', filter.groupName],
+      ['group_id', filter.groupId],
+    ] as const) {
       if (value === undefined) continue;
       query = query.where(({ exists, selectFrom }) =>
         exists(
@@ -106,8 +126,18 @@ export const executions = {
   async insert(db: Db, rows: JobExecutionRow[]): Promise<void> {
     // Chunked: one statement per 100 rows stays under every driver's parameter limit.
     // Every new execution waits for the engine to handle its end (settled = 0).
-    for (let i = 0; i < rows.length; i += 100) await db.insertInto('job_executions').values(rows.slice(i, i + 100).map((r) => ({ ...r, settled: 0 }))).execute();
-    if (rows.length) await executionsChanged(db, rows[0]!, rows.map((r) => r.job_id), rows.map((r) => r.thing_name));
+    for (let i = 0; i < rows.length; i += 100)
+      await db
+        .insertInto('job_executions')
+        .values(rows.slice(i, i + 100).map((r) => ({ ...r, settled: 0 })))
+        .execute();
+    if (rows.length)
+      await executionsChanged(
+        db,
+        rows[0]!,
+        rows.map((r) => r.job_id),
+        rows.map((r) => r.thing_name),
+      );
   },
 
   /** One execution, or the thing's latest for the job when `executionNumber` is undefined. */
@@ -117,8 +147,15 @@ export const executions = {
     return query.orderBy('execution_number', 'desc').limit(1).executeTakeFirst();
   },
 
-  async update(db: Db, row: Pick<JobExecutionRow, 'account' | 'region' | 'job_id' | 'thing_name' | 'execution_number'>, patch: Patch<JobExecutionRow>): Promise<void> {
-    await db.updateTable('job_executions').set(patch).$call(inScope(row))
+  async update(
+    db: Db,
+    row: Pick<JobExecutionRow, 'account' | 'region' | 'job_id' | 'thing_name' | 'execution_number'>,
+    patch: Patch<JobExecutionRow>,
+  ): Promise<void> {
+    await db
+      .updateTable('job_executions')
+      .set(patch)
+      .$call(inScope(row))
       .where('job_id', '=', row.job_id)
       .where('thing_name', '=', row.thing_name)
       .where('execution_number', '=', row.execution_number)
@@ -127,7 +164,9 @@ export const executions = {
   },
 
   async delete(db: Db, row: Pick<JobExecutionRow, 'account' | 'region' | 'job_id' | 'thing_name' | 'execution_number'>): Promise<void> {
-    await db.deleteFrom('job_executions').$call(inScope(row))
+    await db
+      .deleteFrom('job_executions')
+      .$call(inScope(row))
       .where('job_id', '=', row.job_id)
       .where('thing_name', '=', row.thing_name)
       .where('execution_number', '=', row.execution_number)
@@ -139,7 +178,12 @@ export const executions = {
   async deleteOfThing(db: Db, scope: Scope, thingName: string): Promise<void> {
     const jobIds = await db.selectFrom('job_executions').select('job_id').distinct().$call(inScope(scope)).where('thing_name', '=', thingName).execute();
     await db.deleteFrom('job_executions').$call(inScope(scope)).where('thing_name', '=', thingName).execute();
-    await executionsChanged(db, scope, jobIds.map((r) => r.job_id), [thingName]);
+    await executionsChanged(
+      db,
+      scope,
+      jobIds.map((r) => r.job_id),
+      [thingName],
+    );
   },
 
   /** The latest execution of each thing of the job (the one the counters and cancels look at). */
@@ -149,7 +193,6 @@ export const executions = {
     return query.orderBy('e.thing_name').execute();
   },
 
-
   /** Names of the things that have any execution of the job. */
   async thingNames(db: Db, scope: Scope, jobId: string): Promise<Set<string>> {
     const rows = await db.selectFrom('job_executions').select('thing_name').distinct().$call(inScope(scope)).where('job_id', '=', jobId).execute();
@@ -157,7 +200,14 @@ export const executions = {
   },
 
   async anyStarted(db: Db, scope: Scope, jobId: string): Promise<boolean> {
-    const row = await db.selectFrom('job_executions').select('thing_name').$call(inScope(scope)).where('job_id', '=', jobId).where('started_at', 'is not', null).limit(1).executeTakeFirst();
+    const row = await db
+      .selectFrom('job_executions')
+      .select('thing_name')
+      .$call(inScope(scope))
+      .where('job_id', '=', jobId)
+      .where('started_at', 'is not', null)
+      .limit(1)
+      .executeTakeFirst();
     return row !== undefined;
   },
 
@@ -173,7 +223,14 @@ export const executions = {
   },
 
   /** Every execution on a thing, ordered by job then execution number; `after` is [jobId, executionNumber]. */
-  listForThing(db: Db, scope: Scope, thingName: string, filter: ExecutionFilter, after: [string, number] | undefined, limit: number): Promise<JobExecutionRow[]> {
+  listForThing(
+    db: Db,
+    scope: Scope,
+    thingName: string,
+    filter: ExecutionFilter,
+    after: [string, number] | undefined,
+    limit: number,
+  ): Promise<JobExecutionRow[]> {
     let query = db
       .selectFrom('job_executions as e')
       .innerJoin('jobs as j', (join) => join.onRef('j.account', '=', 'e.account').onRef('j.region', '=', 'e.region').onRef('j.job_id', '=', 'e.job_id'))

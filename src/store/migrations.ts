@@ -199,7 +199,10 @@ export function migrations(dialect: Dialect): Record<string, Migration> {
     // disassociate, so a validation of a superseded SBOM writes nothing) and the lease of the validator working on it.
     '0005_sbom': {
       async up(db: Kysely<any>) {
-        await db.schema.alterTable('package_versions').addColumn('sbom_generation', 'bigint', (c) => c.notNull().defaultTo(0)).execute();
+        await db.schema
+          .alterTable('package_versions')
+          .addColumn('sbom_generation', 'bigint', (c) => c.notNull().defaultTo(0))
+          .execute();
         await db.schema.alterTable('package_versions').addColumn('sbom_claimed_until', 'bigint').execute();
         await db.schema.createIndex('package_versions_sbom_status').on('package_versions').columns(['sbom_validation_status', 'sbom_claimed_until']).execute();
         await db.schema

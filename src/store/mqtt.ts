@@ -31,9 +31,18 @@ export const connectivity = {
       client_initiated_disconnect: null,
     };
     if (previous) {
-      await db.updateTable('mqtt_connectivity').set(row).where('account', '=', scope.account).where('region', '=', scope.region).where('client_id', '=', c.clientId).execute();
+      await db
+        .updateTable('mqtt_connectivity')
+        .set(row)
+        .where('account', '=', scope.account)
+        .where('region', '=', scope.region)
+        .where('client_id', '=', c.clientId)
+        .execute();
     } else {
-      await db.insertInto('mqtt_connectivity').values({ account: scope.account, region: scope.region, client_id: c.clientId, ...row }).execute();
+      await db
+        .insertInto('mqtt_connectivity')
+        .values({ account: scope.account, region: scope.region, client_id: c.clientId, ...row })
+        .execute();
     }
     return version;
   },
@@ -51,7 +60,13 @@ export const connectivity = {
   },
 
   get(db: Db, scope: Scope, clientId: string): Promise<Connectivity | undefined> {
-    return db.selectFrom('mqtt_connectivity').selectAll().where('account', '=', scope.account).where('region', '=', scope.region).where('client_id', '=', clientId).executeTakeFirst();
+    return db
+      .selectFrom('mqtt_connectivity')
+      .selectAll()
+      .where('account', '=', scope.account)
+      .where('region', '=', scope.region)
+      .where('client_id', '=', clientId)
+      .executeTakeFirst();
   },
 };
 
@@ -71,7 +86,13 @@ export const retained = {
   },
 
   get(db: Db, scope: Scope, topic: string): Promise<Retained | undefined> {
-    return db.selectFrom('retained_messages').selectAll().where('account', '=', scope.account).where('region', '=', scope.region).where('topic', '=', topic).executeTakeFirst();
+    return db
+      .selectFrom('retained_messages')
+      .selectAll()
+      .where('account', '=', scope.account)
+      .where('region', '=', scope.region)
+      .where('topic', '=', topic)
+      .executeTakeFirst();
   },
 
   /** One page in topic order, after `afterTopic`. */

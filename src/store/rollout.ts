@@ -23,7 +23,14 @@ export const rollout = {
    * is queued only once the one before it has ended.
    */
   async anyOpen(db: Db, scope: Scope, jobId: string): Promise<boolean> {
-    const row = await db.selectFrom('job_executions').select('thing_name').$call(inScope(scope)).where('job_id', '=', jobId).where('status', 'in', ['QUEUED', 'IN_PROGRESS']).limit(1).executeTakeFirst();
+    const row = await db
+      .selectFrom('job_executions')
+      .select('thing_name')
+      .$call(inScope(scope))
+      .where('job_id', '=', jobId)
+      .where('status', 'in', ['QUEUED', 'IN_PROGRESS'])
+      .limit(1)
+      .executeTakeFirst();
     return row !== undefined;
   },
 
@@ -129,7 +136,14 @@ export const rollout = {
   /** The job's thing names among `names` that have no execution of the job yet. */
   async withoutExecution(db: Db, scope: Scope, jobId: string, names: string[]): Promise<string[]> {
     if (names.length === 0) return [];
-    const rows = await db.selectFrom('job_executions').select('thing_name').distinct().$call(inScope(scope)).where('job_id', '=', jobId).where('thing_name', 'in', names).execute();
+    const rows = await db
+      .selectFrom('job_executions')
+      .select('thing_name')
+      .distinct()
+      .$call(inScope(scope))
+      .where('job_id', '=', jobId)
+      .where('thing_name', 'in', names)
+      .execute();
     const have = new Set(rows.map((r) => r.thing_name));
     return names.filter((n) => !have.has(n));
   },

@@ -19,8 +19,10 @@ export interface SbomClaim extends VersionKey {
   attempt: number;
 }
 
-const ofVersion = (key: VersionKey) => <QB extends { where: (...args: any[]) => any }>(query: QB): QB =>
-  inScope(key)(query).where('package_name', '=', key.package_name).where('version_name', '=', key.version_name);
+const ofVersion =
+  (key: VersionKey) =>
+  <QB extends { where: (...args: any[]) => any }>(query: QB): QB =>
+    inScope(key)(query).where('package_name', '=', key.package_name).where('version_name', '=', key.version_name);
 
 export const sbomResults = {
   async deleteFor(db: Db, key: VersionKey): Promise<void> {
@@ -29,7 +31,11 @@ export const sbomResults = {
 
   async insert(db: Db, rows: SbomResultRow[]): Promise<void> {
     // Chunks keep every statement well under SQLite's bound-parameter limit.
-    for (let i = 0; i < rows.length; i += 50) await db.insertInto('sbom_results').values(rows.slice(i, i + 50)).execute();
+    for (let i = 0; i < rows.length; i += 50)
+      await db
+        .insertInto('sbom_results')
+        .values(rows.slice(i, i + 50))
+        .execute();
   },
 
   /** Results in report order; `afterSeq` continues a page, `result` filters on SUCCEEDED/FAILED. */
@@ -61,7 +67,12 @@ export const sbomWork = {
     const key = { account: row.account, region: row.region, package_name: row.package_name, version_name: row.version_name };
     const generation = Number(row.sbom_generation ?? 0);
     const attempt = Number(row.sbom_attempts ?? 0) + 1;
-    await tx.updateTable('package_versions').set({ sbom_claimed_until: now + leaseMs, sbom_attempts: attempt }).$call(ofVersion(key)).where('sbom_generation', '=', generation).execute();
+    await tx
+      .updateTable('package_versions')
+      .set({ sbom_claimed_until: now + leaseMs, sbom_attempts: attempt })
+      .$call(ofVersion(key))
+      .where('sbom_generation', '=', generation)
+      .execute();
     return { ...key, sbom: row.sbom!, generation, attempt };
   },
 
@@ -106,7 +117,11 @@ export const sbomWork = {
   /** Drops every lease (SQLite at start: the process owns the data dir, so any lease is a dead process's). */
   async releaseAll(db: Db): Promise<void> {
     // Through the (status, claimed_until) index: only IN_PROGRESS rows are ever claimed, and start-up reads no whole table.
-    await db.updateTable('package_versions').set({ sbom_claimed_until: null }).where('sbom_validation_status', '=', 'IN_PROGRESS').where('sbom_claimed_until', 'is not', null).execute();
+    await db
+      .updateTable('package_versions')
+      .set({ sbom_claimed_until: null })
+      .where('sbom_validation_status', '=', 'IN_PROGRESS')
+      .where('sbom_claimed_until', 'is not', null)
+      .execute();
   },
-
 };

@@ -8,7 +8,13 @@ type Patch = Partial<Pick<ShadowRow, 'state' | 'metadata' | 'version' | 'created
 
 export const shadows = {
   get(db: Db, scope: Scope, thingName: string, shadowName: string): Promise<ShadowRow | undefined> {
-    return db.selectFrom('shadows').selectAll().$call(inScope(scope)).where('thing_name', '=', thingName).where('shadow_name', '=', shadowName).executeTakeFirst();
+    return db
+      .selectFrom('shadows')
+      .selectAll()
+      .$call(inScope(scope))
+      .where('thing_name', '=', thingName)
+      .where('shadow_name', '=', shadowName)
+      .executeTakeFirst();
   },
 
   /**
@@ -18,11 +24,27 @@ export const shadows = {
   async lock(db: Db, scope: Scope, thingName: string, shadowName: string, now: number): Promise<ShadowRow> {
     await db
       .insertInto('shadows')
-      .values({ ...scope, thing_name: thingName, shadow_name: shadowName, state: null, metadata: null, version: 0, created_at: now, updated_at: now, deleted_at: 0 })
+      .values({
+        ...scope,
+        thing_name: thingName,
+        shadow_name: shadowName,
+        state: null,
+        metadata: null,
+        version: 0,
+        created_at: now,
+        updated_at: now,
+        deleted_at: 0,
+      })
       .onConflict((oc) => oc.columns(['account', 'region', 'thing_name', 'shadow_name']).doNothing())
       .execute();
     // A no-op write takes the row lock on PostgreSQL (SQLite has a single writer already).
-    await db.updateTable('shadows').set({ version: sql`version` }).$call(inScope(scope)).where('thing_name', '=', thingName).where('shadow_name', '=', shadowName).execute();
+    await db
+      .updateTable('shadows')
+      .set({ version: sql`version` })
+      .$call(inScope(scope))
+      .where('thing_name', '=', thingName)
+      .where('shadow_name', '=', shadowName)
+      .execute();
     return (await shadows.get(db, scope, thingName, shadowName))!;
   },
 

@@ -7,18 +7,12 @@ import { inScope } from './scope.ts';
 type Patch<T> = Partial<Omit<T, 'account' | 'region' | 'name'>>;
 type Dialect = 'sqlite' | 'postgres';
 
-
 /** `substr(column, 1, length(prefix)) = prefix`: a byte-exact, case-sensitive prefix match on both databases. */
 const startsWith = (column: string, prefix: string) => sql<boolean>`substr(${sql.ref(column)}, 1, ${prefix.length}) = ${prefix}`;
 
 export const things = {
   get(db: Db, scope: Scope, name: string): Promise<ThingRow | undefined> {
-    return db
-      .selectFrom('things')
-      .selectAll()
-      .$call(inScope(scope))
-      .where('name', '=', name)
-      .executeTakeFirst();
+    return db.selectFrom('things').selectAll().$call(inScope(scope)).where('name', '=', name).executeTakeFirst();
   },
 
   /** Locks the thing row for the rest of the transaction (PostgreSQL). */
@@ -40,7 +34,13 @@ export const things = {
 
   async writeAttributes(db: Db, scope: Scope, name: string, attributes: Record<string, string>): Promise<void> {
     await db.deleteFrom('thing_attributes').$call(inScope(scope)).where('thing_name', '=', name).execute();
-    const values = Object.entries(attributes).map(([attr_name, attr_value]) => ({ account: scope.account, region: scope.region, thing_name: name, attr_name, attr_value }));
+    const values = Object.entries(attributes).map(([attr_name, attr_value]) => ({
+      account: scope.account,
+      region: scope.region,
+      thing_name: name,
+      attr_name,
+      attr_value,
+    }));
     if (values.length) await db.insertInto('thing_attributes').values(values).execute();
   },
 
@@ -93,12 +93,7 @@ export const things = {
 
 export const thingTypes = {
   get(db: Db, scope: Scope, name: string): Promise<ThingTypeRow | undefined> {
-    return db
-      .selectFrom('thing_types')
-      .selectAll()
-      .$call(inScope(scope))
-      .where('name', '=', name)
-      .executeTakeFirst();
+    return db.selectFrom('thing_types').selectAll().$call(inScope(scope)).where('name', '=', name).executeTakeFirst();
   },
 
   lock(db: Db, scope: Scope, name: string, dialect: Dialect): Promise<ThingTypeRow | undefined> {
@@ -136,12 +131,7 @@ export const thingTypes = {
 
 export const thingGroups = {
   get(db: Db, scope: Scope, name: string): Promise<ThingGroupRow | undefined> {
-    return db
-      .selectFrom('thing_groups')
-      .selectAll()
-      .$call(inScope(scope))
-      .where('name', '=', name)
-      .executeTakeFirst();
+    return db.selectFrom('thing_groups').selectAll().$call(inScope(scope)).where('name', '=', name).executeTakeFirst();
   },
 
   lock(db: Db, scope: Scope, name: string, dialect: Dialect): Promise<ThingGroupRow | undefined> {
@@ -172,13 +162,7 @@ export const thingGroups = {
   },
 
   async hasChildren(db: Db, scope: Scope, name: string): Promise<boolean> {
-    const row = await db
-      .selectFrom('thing_groups')
-      .select('name')
-      .$call(inScope(scope))
-      .where('parent_name', '=', name)
-      .limit(1)
-      .executeTakeFirst();
+    const row = await db.selectFrom('thing_groups').select('name').$call(inScope(scope)).where('parent_name', '=', name).limit(1).executeTakeFirst();
     return row !== undefined;
   },
 
@@ -200,12 +184,7 @@ export const thingGroups = {
     const out: string[] = [];
     let level = [name];
     for (let depth = 0; level.length > 0 && depth < 16; depth++) {
-      const rows = await db
-        .selectFrom('thing_groups')
-        .select('name')
-        .$call(inScope(scope))
-        .where('parent_name', 'in', level)
-        .execute();
+      const rows = await db.selectFrom('thing_groups').select('name').$call(inScope(scope)).where('parent_name', 'in', level).execute();
       level = rows.map((r) => r.name);
       out.push(...level);
     }
@@ -244,12 +223,7 @@ export const thingGroups = {
   /** Distinct thing names that are members of any of `groups`, in name order, after `after`. */
   async membersOf(db: Db, scope: Scope, groups: string[], after: string | undefined, limit: number | undefined): Promise<string[]> {
     if (groups.length === 0) return [];
-    let query = db
-      .selectFrom('thing_group_members')
-      .select('thing_name')
-      .distinct()
-      .$call(inScope(scope))
-      .where('group_name', 'in', groups);
+    let query = db.selectFrom('thing_group_members').select('thing_name').distinct().$call(inScope(scope)).where('group_name', 'in', groups);
     if (after !== undefined) query = query.where('thing_name', '>', after);
     query = query.orderBy('thing_name');
     if (limit !== undefined) query = query.limit(limit);
@@ -258,11 +232,7 @@ export const thingGroups = {
 
   /** Names of the groups the thing is directly in, in name order. */
   async groupsOfThing(db: Db, scope: Scope, thingName: string, after?: string, limit?: number): Promise<string[]> {
-    let query = db
-      .selectFrom('thing_group_members')
-      .select('group_name')
-      .$call(inScope(scope))
-      .where('thing_name', '=', thingName);
+    let query = db.selectFrom('thing_group_members').select('group_name').$call(inScope(scope)).where('thing_name', '=', thingName);
     if (after !== undefined) query = query.where('group_name', '>', after);
     query = query.orderBy('group_name');
     if (limit !== undefined) query = query.limit(limit);
@@ -300,7 +270,9 @@ export const indexingConfig = {
     await db
       .insertInto('indexing_config')
       .values(row)
-      .onConflict((oc) => oc.columns(['account', 'region']).doUpdateSet({ thing_config: row.thing_config, group_config: row.group_config, updated_at: row.updated_at }))
+      .onConflict((oc) =>
+        oc.columns(['account', 'region']).doUpdateSet({ thing_config: row.thing_config, group_config: row.group_config, updated_at: row.updated_at }),
+      )
       .execute();
   },
 };

@@ -27,10 +27,14 @@ export interface Child {
 /** Starts `flotilla serve` on port 0 (without the caller's FLOTILLA_* settings) and waits for its ready line. */
 export async function spawnFlotilla(dataDir: string, database: string, args: string[] = []): Promise<Child> {
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('FLOTILLA_')));
-  const child = spawn(process.execPath, [...CLI, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--database', database, '--log-level', 'warn', ...args], {
-    env,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...CLI, 'serve', '--port', '0', '--mqtt-port', '0', '--data-dir', dataDir, '--database', database, '--log-level', 'warn', ...args],
+    {
+      env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const exited = new Promise((resolve) => child.once('exit', resolve));

@@ -22,7 +22,13 @@ export interface TestDevice {
 
 /** Connects one client (MQTT 5 unless `protocolVersion: 4`). */
 export async function connectDevice(url: string, options: IClientOptions = {}): Promise<TestDevice> {
-  const client = await mqtt.connectAsync(url, { protocolVersion: 5, reconnectPeriod: 0, connectTimeout: 5000, clientId: `test-${Math.random().toString(36).slice(2, 10)}`, ...options });
+  const client = await mqtt.connectAsync(url, {
+    protocolVersion: 5,
+    reconnectPeriod: 0,
+    connectTimeout: 5000,
+    clientId: `test-${Math.random().toString(36).slice(2, 10)}`,
+    ...options,
+  });
   const received: Received[] = [];
   const waiters: Array<() => void> = [];
   client.on('message', (topic, payload, packet) => {

@@ -27,7 +27,11 @@ export interface S3TestServer {
   s3Required: S3Client;
   client(config?: Partial<S3ClientConfig>): S3Client;
   /** A request signed with @smithy/signature-v4 for `s3`, as the SDK signs; `send` sends it unchanged. */
-  signed(method: string, path: string, options?: { headers?: Record<string, string>; body?: Buffer; query?: Record<string, string> }): Promise<{ path: string; headers: Record<string, string>; send(): Promise<RawResponse> }>;
+  signed(
+    method: string,
+    path: string,
+    options?: { headers?: Record<string, string>; body?: Buffer; query?: Record<string, string> },
+  ): Promise<{ path: string; headers: Record<string, string>; send(): Promise<RawResponse> }>;
   send(method: string, path: string, headers: Record<string, string>, body?: Buffer): Promise<RawResponse>;
   stop(): Promise<void>;
 }
@@ -37,7 +41,11 @@ export const bytes = async (body: any): Promise<Buffer> => Buffer.from(await bod
 
 /** A Flotilla that verifies SigV4 and accepts KEY (default account) and OTHER (account 111122223333). */
 export async function startS3Server(options: FlotillaOptions = {}): Promise<S3TestServer> {
-  const server = await startTestServer({ auth: 'sigv4', credentials: `${KEY.accessKeyId}:${KEY.secretAccessKey},${OTHER.accessKeyId}:${OTHER.secretAccessKey}`, ...options });
+  const server = await startTestServer({
+    auth: 'sigv4',
+    credentials: `${KEY.accessKeyId}:${KEY.secretAccessKey},${OTHER.accessKeyId}:${OTHER.secretAccessKey}`,
+    ...options,
+  });
   const url = new URL(server.endpoint);
   const clients: S3Client[] = [];
   const client = (config: Partial<S3ClientConfig> = {}) => {
@@ -65,10 +73,23 @@ export async function startS3Server(options: FlotillaOptions = {}): Promise<S3Te
       const signer = new SignatureV4({ service: 's3', region: 'us-east-1', credentials: KEY, sha256: Sha256, uriEscapePath: false });
       const headers: Record<string, string> = { host: url.host, 'x-amz-content-sha256': sha256Hex(options.body ?? ''), ...options.headers };
       if (options.body) headers['content-length'] = String(options.body.length);
-      const req = await signer.sign({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path, query: options.query ?? {}, headers, body: options.body });
+      const req = await signer.sign({
+        method,
+        protocol: 'http:',
+        hostname: url.hostname,
+        port: Number(url.port),
+        path,
+        query: options.query ?? {},
+        headers,
+        body: options.body,
+      });
       const query = new URLSearchParams(options.query ?? {}).toString();
       const fullPath = query ? `${path}?${query}` : path;
-      return { path: fullPath, headers: req.headers as Record<string, string>, send: () => send(method, fullPath, req.headers as Record<string, string>, options.body) };
+      return {
+        path: fullPath,
+        headers: req.headers as Record<string, string>,
+        send: () => send(method, fullPath, req.headers as Record<string, string>, options.body),
+      };
     },
     async stop() {
       for (const c of clients) c.destroy();
@@ -97,7 +118,10 @@ export async function s3Error(fn: () => Promise<unknown>, status: number, code: 
 
 /** Asserts the body is exactly S3's error document with the given code. */
 export function assertErrorXml(body: string, code: string): void {
-  const m = /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<Error><Code>([^<]+)<\/Code><Message>[^<]+<\/Message>(?:<\w+>[^<]*<\/\w+>)*<Resource>[^<]*<\/Resource><RequestId>[0-9A-F]{16}<\/RequestId><\/Error>$/.exec(body);
+  const m =
+    /^<\?xml version="1\.0" encoding="UTF-8"\?>\n<Error><Code>([^<]+)<\/Code><Message>[^<]+<\/Message>(?:<\w+>[^<]*<\/\w+>)*<Resource>[^<]*<\/Resource><RequestId>[0-9A-F]{16}<\/RequestId><\/Error>$/.exec(
+      body,
+    );
   assert.ok(m, `not an S3 error document: ${body}`);
   assert.equal(m[1], code);
 }

@@ -15,7 +15,9 @@ export interface ManifestRow {
 }
 
 export function sbomManifest(): ManifestRow[] {
-  const [header, ...lines] = readFileSync(new URL('MANIFEST.tsv', SBOM_FIXTURES), 'utf8').split('\n').filter((l) => l.trim());
+  const [header, ...lines] = readFileSync(new URL('MANIFEST.tsv', SBOM_FIXTURES), 'utf8')
+    .split('\n')
+    .filter((l) => l.trim());
   const cols = header!.split('\t');
   return lines.map((line) => {
     const cells = line.split('\t');

@@ -14,11 +14,19 @@ const failure = (err) => ({ code: err?.modeledError?.code, message: err?.modeled
 const input = createInterface({ input: process.stdin });
 const nextLine = () => new Promise((resolve) => input.once('line', resolve));
 
-const client = new mqtt5.Mqtt5Client({ hostName: hostname, port: Number(port), connectProperties: { clientId: `sdk-${thingName}`, keepAliveIntervalSeconds: 60 } });
+const client = new mqtt5.Mqtt5Client({
+  hostName: hostname,
+  port: Number(port),
+  connectProperties: { clientId: `sdk-${thingName}`, keepAliveIntervalSeconds: 60 },
+});
 const connected = once(client, 'connectionSuccess');
 client.start();
 await connected;
-const shadow = iotshadow.IotShadowClientv2.newFromMqtt5(client, { maxRequestResponseSubscriptions: 6, maxStreamingSubscriptions: 4, operationTimeoutInSeconds: 10 });
+const shadow = iotshadow.IotShadowClientv2.newFromMqtt5(client, {
+  maxRequestResponseSubscriptions: 6,
+  maxStreamingSubscriptions: 4,
+  operationTimeoutInSeconds: 10,
+});
 
 // Named shadow: not found, create, get, a stale version, delete.
 const shadowName = 'config';

@@ -134,7 +134,12 @@ export function parseCron(text: string): CronResult {
     return { ok: false, error: 'Exactly one of the day-of-month and day-of-week fields must be ?' };
   }
   try {
-    for (const [field, spec] of [[mi, FIELDS.minutes], [h, FIELDS.hours], [mo, FIELDS.months], [y, FIELDS.years]] as const) {
+    for (const [field, spec] of [
+      [mi, FIELDS.minutes],
+      [h, FIELDS.hours],
+      [mo, FIELDS.months],
+      [y, FIELDS.years],
+    ] as const) {
       if (field.includes('?')) fail(`The ? wildcard is only allowed in the day-of-month and day-of-week fields, not in ${spec.name}`);
     }
     const cron: Cron = {

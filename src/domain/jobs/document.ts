@@ -47,14 +47,19 @@ export function parsePlaceholder(inner: string): Placeholder {
     const [, packageName, versionName, tail] = m;
     if ((packageName === '') !== (versionName === '')) return invalid('package and version names are either both given or both empty');
     if (packageName && !/^[a-zA-Z0-9._-]{1,128}$/.test(packageName)) return invalid(`'${packageName}' is not a valid package name`);
-    if (versionName && versionName !== '$default' && !/^[a-zA-Z0-9._-]{1,64}$/.test(versionName)) return invalid(`'${versionName}' is not a valid version name`);
+    if (versionName && versionName !== '$default' && !/^[a-zA-Z0-9._-]{1,64}$/.test(versionName))
+      return invalid(`'${versionName}' is not a valid version name`);
     if (tail === 'attributes') return { kind: 'packageAttributes', packageName, versionName };
     if (tail === 'artifact-location:s3-presigned-url') return { kind: 'packageArtifact', packageName, versionName };
     const key = /^attributes:([a-zA-Z0-9:_-]+)$/.exec(tail);
     return key ? { kind: 'packageAttributes', packageName, versionName, key: key[1] } : invalid(`unknown package field '${tail}'`);
   }
   if (body === 's3-presigned-url-upload') return { kind: 'presignedUpload' };
-  for (const [prefix, form] of [['s3-presigned-url:', 'v1'], ['s3-presigned-url-v2:', 'v2'], ['s3-presigned-url-upload:', 'upload']] as const) {
+  for (const [prefix, form] of [
+    ['s3-presigned-url:', 'v1'],
+    ['s3-presigned-url-v2:', 'v2'],
+    ['s3-presigned-url-upload:', 'upload'],
+  ] as const) {
     if (!body.startsWith(prefix)) continue;
     const url = body.slice(prefix.length);
     const parsed = parseS3Url(form === 'v2' ? safeDecode(url) : url, form === 'v2');
@@ -175,7 +180,9 @@ export function checkDocumentMatchesDestinations(referenced: readonly PackageVer
     const same = destinations.filter((d) => d.packageName === ref.packageName);
     if (same.length === 0) errors.push(`The job document refers to package '${ref.packageName}', which destinationPackageVersions does not name`);
     else if (!same.some((d) => d.versionName === ref.versionName)) {
-      errors.push(`The job document refers to ${ref.packageName} version ${ref.versionName} but destinationPackageVersions names version ${same.map((d) => d.versionName).join(', ')}`);
+      errors.push(
+        `The job document refers to ${ref.packageName} version ${ref.versionName} but destinationPackageVersions names version ${same.map((d) => d.versionName).join(', ')}`,
+      );
     }
   }
   return errors;

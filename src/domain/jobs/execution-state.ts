@@ -37,9 +37,7 @@ export interface ExecutionState {
  * TerminalStateException / MQTT TerminalStateReached. MQTT errors of the middle two carry `current`.
  */
 export type ExecutionRefusalKind = 'InvalidRequest' | 'InvalidStateTransition' | 'VersionConflict' | 'TerminalState';
-export type ExecutionResult =
-  | { ok: true; state: ExecutionState }
-  | { ok: false; kind: ExecutionRefusalKind; message: string; current: ExecutionState };
+export type ExecutionResult = { ok: true; state: ExecutionState } | { ok: false; kind: ExecutionRefusalKind; message: string; current: ExecutionState };
 
 const refuse = (current: ExecutionState, kind: ExecutionRefusalKind, message: string): ExecutionResult => ({ ok: false, kind, message, current });
 

@@ -52,7 +52,9 @@ export function planNotifications(last: NotifiedState, pending: readonly Pending
   const head = listed.length ? `${listed[0].jobId}#${listed[0].executionNumber}` : null;
   const namespaced: Record<string, string> = {};
   for (const e of ordered) if (e.namespaceId !== undefined) namespaced[e.jobId] = `${e.executionNumber}#${e.status}`;
-  const changedNamespaced = [...new Set([...Object.keys(last.namespaced), ...Object.keys(namespaced)])].filter((jobId) => last.namespaced[jobId] !== namespaced[jobId]).sort();
+  const changedNamespaced = [...new Set([...Object.keys(last.namespaced), ...Object.keys(namespaced)])]
+    .filter((jobId) => last.namespaced[jobId] !== namespaced[jobId])
+    .sort();
   return {
     notify: list.length !== last.list.length || list.some((entry, i) => entry !== last.list[i]),
     notifyNext: head !== last.head,

@@ -57,9 +57,7 @@ export interface RetryInput {
   jobStatus: JobStatus;
 }
 
-export type RetryDecision =
-  | { retry: true; executionNumber: number; retryAttempt: number }
-  | { retry: false; reason: string };
+export type RetryDecision = { retry: true; executionNumber: number; retryAttempt: number } | { retry: false; reason: string };
 
 /**
  * Whether the attempt that just ended is retried. Earlier attempts that failed were each retried (there is a

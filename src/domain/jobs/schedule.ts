@@ -65,7 +65,8 @@ export function checkMaintenanceWindow(window: MaintenanceWindow, now: number, l
   if (!parsed.ok) problems.push(`${label}.startTime: ${parsed.error}`);
   else if (nextCronTime(parsed.cron, now) === undefined) problems.push(`${label}.startTime '${window.startTime}' never occurs after now`);
   const d = window.durationInMinutes;
-  if (!Number.isInteger(d) || d < 1 || d > MAX_WINDOW_MINUTES) problems.push(`${label}.durationInMinutes must be a whole number between 1 and ${MAX_WINDOW_MINUTES}`);
+  if (!Number.isInteger(d) || d < 1 || d > MAX_WINDOW_MINUTES)
+    problems.push(`${label}.durationInMinutes must be a whole number between 1 and ${MAX_WINDOW_MINUTES}`);
   return problems;
 }
 
@@ -159,7 +160,9 @@ export function scheduledJobRollouts(config: SchedulingConfig, now: number): { s
   const start = config.startTime ? parseDateTime(config.startTime) : undefined;
   const end = config.endTime ? parseDateTime(config.endTime) : undefined;
   const from = Math.max(now, start?.ok ? start.at : now);
-  return nextWindowStarts(config.maintenanceWindows, from, SCHEDULED_ROLLOUTS_SHOWN, end?.ok ? end.at : undefined).map((t) => ({ startTime: formatDateTime(t) }));
+  return nextWindowStarts(config.maintenanceWindows, from, SCHEDULED_ROLLOUTS_SHOWN, end?.ok ? end.at : undefined).map((t) => ({
+    startTime: formatDateTime(t),
+  }));
 }
 
 export type SchedulePhase = 'BEFORE_START' | 'ROLLING_OUT' | 'IN_WINDOW' | 'BETWEEN_WINDOWS' | 'ENDED';
