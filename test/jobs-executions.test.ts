@@ -216,9 +216,12 @@ test("DescribeJobExecution reports forceCanceled as AWS does: absent until cance
   await f.setExecution(jobId, running.name, { status: 'IN_PROGRESS', started_at: Date.now(), version_number: 2 });
   // A forced CancelJob cancels the QUEUED and the IN_PROGRESS executions with force; the canceled one keeps its own.
   await f.iot.send(new CancelJobCommand({ jobId, force: true }));
-  const forcedRunning = await describeExecution(jobId, running.name);
-  assert.deepEqual([forcedRunning.status, forcedRunning.forceCanceled], ['CANCELED', true]);
-  const forcedQueued = await describeExecution(jobId, queued.name);
-  assert.deepEqual([forcedQueued.status, forcedQueued.forceCanceled], ['CANCELED', true]);
+  // CancelJob answers first; the engine cancels the executions right after (docs/decisions.md).
+  await eventually(async () => {
+    const forcedRunning = await describeExecution(jobId, running.name);
+    assert.deepEqual([forcedRunning.status, forcedRunning.forceCanceled], ['CANCELED', true]);
+    const forcedQueued = await describeExecution(jobId, queued.name);
+    assert.deepEqual([forcedQueued.status, forcedQueued.forceCanceled], ['CANCELED', true]);
+  });
   assert.equal((await describeExecution(jobId, plain.name)).forceCanceled, false);
 });
