@@ -137,8 +137,8 @@ test('at most 10 jobs in DELETION_IN_PROGRESS: the 10th is accepted, the 11th is
 });
 
 test('jobProcessDetails counts each status into its own counter', () => {
-  const statuses = [...EXECUTION_STATUSES, 'SUCCEEDED', 'SUCCEEDED', 'QUEUED'] as const;
-  assert.deepEqual(jobProcessDetails(statuses), {
+  const counts = Object.fromEntries(EXECUTION_STATUSES.map((s) => [s, 1]));
+  assert.deepEqual(jobProcessDetails({ ...counts, SUCCEEDED: 3, QUEUED: 2 }), {
     numberOfCanceledThings: 1,
     numberOfSucceededThings: 3,
     numberOfFailedThings: 1,
@@ -151,10 +151,8 @@ test('jobProcessDetails counts each status into its own counter', () => {
 });
 
 test('jobProcessDetails: processingTargets only while rolling out; empty input gives zeros', () => {
-  const d = jobProcessDetails([], ['arn:aws:iot:eu-west-1:123456789012:thinggroup/g']);
+  const d = jobProcessDetails({}, ['arn:aws:iot:eu-west-1:123456789012:thinggroup/g']);
   assert.deepEqual(d.processingTargets, ['arn:aws:iot:eu-west-1:123456789012:thinggroup/g']);
   assert.equal(d.numberOfQueuedThings, 0);
-  assert.equal('processingTargets' in jobProcessDetails([]), false);
+  assert.equal('processingTargets' in jobProcessDetails({}), false);
 });
-
-test('open executions are QUEUED and IN_PROGRESS ones', () => {});

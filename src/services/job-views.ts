@@ -1,7 +1,7 @@
 // What jobs and executions look like on the wire. Fan-out, completion and the rest of a job's life after the
 // request belong to the rollout engine (src/engine/jobs.ts).
 import type * as IoT from '@aws-sdk/client-iot';
-import { jobProcessDetailsOf, type StatusCounts } from '../domain/jobs/job-state.ts';
+import { jobProcessDetails, type StatusCounts } from '../domain/jobs/job-state.ts';
 import { scheduledJobRollouts, type SchedulingConfig } from '../domain/jobs/schedule.ts';
 import { approximateSecondsBeforeTimedOut } from '../domain/jobs/timeouts.ts';
 import { patchOf, stateOf } from '../store/execution-rows.ts';
@@ -34,7 +34,7 @@ export async function jobView(db: Db, row: JobRow, now: number, before: boolean)
     lastUpdatedAt: new Date(row.updated_at),
     completedAt: date(row.completed_at),
     // processingTargets: the targets while the engine still expands them into executions.
-    jobProcessDetails: jobProcessDetailsOf(counts, row.fanout_pending === 1 ? targets : undefined),
+    jobProcessDetails: jobProcessDetails(counts, row.fanout_pending === 1 ? targets : undefined),
     timeoutConfig: parsed(row.timeout_config),
     namespaceId: row.namespace_id ?? undefined,
     jobTemplateArn: row.job_template_arn ?? undefined,

@@ -186,19 +186,6 @@ export const executions = {
     );
   },
 
-  /** The latest execution of each thing of the job (the one the counters and cancels look at). */
-  latest(db: Db, scope: Scope, jobId: string, statuses?: string[]): Promise<JobExecutionRow[]> {
-    let query = latestExecutions(db, scope, jobId).selectAll('e');
-    if (statuses) query = query.where('e.status', 'in', statuses);
-    return query.orderBy('e.thing_name').execute();
-  },
-
-  /** Names of the things that have any execution of the job. */
-  async thingNames(db: Db, scope: Scope, jobId: string): Promise<Set<string>> {
-    const rows = await db.selectFrom('job_executions').select('thing_name').distinct().$call(inScope(scope)).where('job_id', '=', jobId).execute();
-    return new Set(rows.map((r) => r.thing_name));
-  },
-
   async anyStarted(db: Db, scope: Scope, jobId: string): Promise<boolean> {
     const row = await db
       .selectFrom('job_executions')

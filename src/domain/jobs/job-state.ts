@@ -164,17 +164,11 @@ const COUNTER: Record<ExecutionStatus, Exclude<keyof JobProcessDetails, 'process
 export type StatusCounts = Partial<Record<ExecutionStatus, number>>;
 
 /**
- * Counters from the status of each thing's latest execution (one entry per thing, so a retried thing counts
- * once). processingTargets is passed only while rollout is still fanning out; afterwards it is absent.
+ * Counters from how many things' latest executions are in each status (the store's GROUP BY: a retried thing counts
+ * once, and no row per thing is held in memory). processingTargets is passed only while rollout is still fanning out;
+ * afterwards it is absent.
  */
-export function jobProcessDetails(statuses: Iterable<ExecutionStatus>, processingTargets?: string[]): JobProcessDetails {
-  const counts: StatusCounts = {};
-  for (const status of statuses) counts[status] = (counts[status] ?? 0) + 1;
-  return jobProcessDetailsOf(counts, processingTargets);
-}
-
-/** The same counters from counts per status (what the store's GROUP BY gives: no row per thing in memory). */
-export function jobProcessDetailsOf(counts: StatusCounts, processingTargets?: string[]): JobProcessDetails {
+export function jobProcessDetails(counts: StatusCounts, processingTargets?: string[]): JobProcessDetails {
   const details: JobProcessDetails = {
     numberOfCanceledThings: 0,
     numberOfSucceededThings: 0,
